@@ -1,0 +1,88 @@
+// seqattr command line: parse, apply presets, validate once, run, report.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/attribute_command.h"
+#include "common/errors.h"
+#include "engine/attribute_job.h"
+
+namespace {
+
+std::string shell_quote(const std::string& word) {
+  if (!word.empty() && word.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos) {
+    return word;
+  }
+  std::string quoted = "'";
+  for (char c : word) quoted += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string join_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + shell_quote(argv[i]);
+  return line;
+}
+
+void configure_logging(const seqattr::AttributeOptions& options) {
+  auto logger = spdlog::stderr_color_mt("seqattr");
+  logger->set_pattern("[%H:%M:%S] %^%l%$: %v");
+  logger->set_level(options.quiet     ? spdlog::level::warn
+                    : options.verbose ? spdlog::level::debug
+                                      : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"seqattr: attributions for convolutional DNA sequence models"};
+  app.set_version_flag("--version", SEQATTR_VERSION);
+  app.require_subcommand(1);
+  // Presets: a TOML file whose [attribute] table holds option values. They are applied
+  // first; flags on the command line override them. Accepted before or after the command.
+  app.set_config("--config", "", "Preset file (TOML, see configs/); command-line flags override it");
+  seqattr::AttributeOptions attribute_options;
+  auto* attribute = seqattr::cli::add_attribute_command(app, attribute_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    const bool unknown_command = app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-';
+    const std::string message = unknown_command ? "unknown command '" + std::string(argv[1]) + "'"
+                                                : seqattr::first_line(e.what());
+    std::fprintf(stderr, "error: %s (see '%s --help')\n", message.c_str(), argv[0]);
+    return 2;
+  }
+
+  try {
+    if (attribute->parsed()) {
+      configure_logging(attribute_options);
+      const auto summary = seqattr::run_attribute(attribute_options, join_command_line(argc, argv));
+      spdlog::info("done: {} on {} sequences of {} bp in {:.2f} s on {}; wrote {}",
+                   summary.method, summary.sequences, summary.length, summary.seconds,
+                   summary.device, summary.output);
+    }
+  } catch (const seqattr::InputError& e) {
+    return fail(e.what());
+  } catch (const c10::Error& e) {
+    return fail(seqattr::first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  return 0;
+}

@@ -1,0 +1,46 @@
+#pragma once
+// `seqattr attribute` as a library call: options in, HDF5 file out. The CLI fills
+// AttributeOptions; nothing here reads argv.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace seqattr {
+
+struct AttributeOptions {
+  std::string model;
+  std::string fasta;
+  std::string output;
+  std::string method;
+  int64_t target = 0;
+  int64_t batch_size = 128;  // model rows per forward/backward pass
+  std::string device = "auto";
+  int threads = 0;  // 0: every core
+  int n_steps = 50;
+  std::string ig_rule = "gausslegendre";
+  std::string baseline = "zeros";
+  bool quiet = false;
+  bool verbose = false;
+};
+
+// Every option's value, as stored in the output's `parameters` attribute.
+nlohmann::json to_json(const AttributeOptions& options);
+
+// Checks every option that can be checked without reading files; throws InputError
+// naming the first bad one.
+void validate(const AttributeOptions& options);
+
+struct JobSummary {
+  std::string method;
+  std::string device;
+  int64_t sequences = 0;
+  int64_t length = 0;
+  double seconds = 0.0;
+  std::string output;
+};
+
+// Runs the whole job. On any error nothing is left at options.output.
+JobSummary run_attribute(const AttributeOptions& options, const std::string& command_line);
+
+}  // namespace seqattr

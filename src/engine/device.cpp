@@ -1,0 +1,34 @@
+#include "engine/device.h"
+
+#include "common/errors.h"
+
+namespace seqattr {
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
+  if (name == "cpu") return torch::kCPU;
+  const std::string prefix = "cuda";
+  if (name.compare(0, prefix.size(), prefix) != 0) {
+    throw InputError("--device '" + name + "': expected auto, cpu, cuda or cuda:N");
+  }
+  int index = 0;
+  if (name.size() > prefix.size()) {
+    const std::string number = name.substr(prefix.size() + 1);
+    if (name[prefix.size()] != ':' || number.empty() ||
+        number.find_first_not_of("0123456789") != std::string::npos) {
+      throw InputError("--device '" + name + "': expected auto, cpu, cuda or cuda:N");
+    }
+    index = std::stoi(number);
+  }
+  if (!torch::cuda::is_available()) {
+    throw InputError("--device '" + name + "': CUDA is not available (no GPU, or LibTorch was "
+                     "built without CUDA)");
+  }
+  if (index >= static_cast<int>(torch::cuda::device_count())) {
+    throw InputError("--device '" + name + "': only " +
+                     std::to_string(torch::cuda::device_count()) + " CUDA device(s) present");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+}  // namespace seqattr

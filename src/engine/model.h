@@ -1,0 +1,35 @@
+#pragma once
+#include <torch/script.h>
+
+#include <string>
+
+namespace seqattr {
+
+// A TorchScript sequence model: forward takes float one-hot DNA (N, 4, L), A C G T order,
+// and returns (N, T). Loaded in eval mode with every parameter frozen (no weight gradients).
+class Model {
+ public:
+  // Throws InputError naming --model and the path when the file is missing or not TorchScript.
+  static Model load(const std::string& path, const torch::Device& device);
+
+  // Runs forward on `batch` (B, 4, L) and checks the output is a (B, T) floating tensor.
+  // Throws InputError naming the model when forward fails or the output has another shape.
+  torch::Tensor forward(const torch::Tensor& batch);
+
+  const std::string& path() const { return path_; }
+  const torch::Device& device() const { return device_; }
+
+ private:
+  Model(torch::jit::Module module, std::string path, torch::Device device)
+      : module_(std::move(module)), path_(std::move(path)), device_(device) {}
+
+  torch::jit::Module module_;
+  std::string path_;
+  torch::Device device_;
+};
+
+// Model outputs for `inputs` (N, 4, L), computed without autograd in passes of at most
+// `batch_rows` rows. Returns (N, T) float32 on the CPU.
+torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_rows);
+
+}  // namespace seqattr

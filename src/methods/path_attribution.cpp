@@ -1,0 +1,87 @@
+#include "methods/path_attribution.h"
+
+#include "engine/target_gradient.h"
+#include "kernels/ops/ig_accumulate.h"
+#include "kernels/ops/ig_path_points.h"
+
+namespace seqattr {
+namespace {
+
+// Turns the multipliers m of sequences [first, first + m.size(0)) into the output contract.
+AttributionBlock finish_block(Model& model, const torch::Tensor& one_hot, const PathPlan& plan,
+                              int64_t target, int64_t batch_rows, int64_t first,
+                              const torch::Tensor& m) {
+  const auto count = m.size(0);
+  const auto x = one_hot.slice(0, first, first + count).to(model.device(), torch::kFloat32);
+  const auto b = make_baselines(plan.baseline, count, x.size(2), model.device());
+
+  AttributionBlock block;
+  block.first = first;
+  // hyp[i] = sum_c (e_i - b)_c m_c = m_i - sum_c b_c m_c
+  const auto hypothetical = m - (b * m).sum(1, /*keepdim=*/true);
+  block.hypothetical = hypothetical.to(torch::kCPU);
+  block.attributions = (hypothetical * x).to(torch::kCPU);
+  block.predictions = predict(model, x, batch_rows);
+  if (plan.convergence_delta) {
+    const auto f_b = predict(model, b, batch_rows);
+    const auto total = ((x - b) * m).sum({1, 2}).to(torch::kCPU);
+    block.convergence_delta =
+        total - (block.predictions.select(1, target) - f_b.select(1, target));
+  }
+  return block;
+}
+
+}  // namespace
+
+PathPlan gradient_plan() {
+  PathPlan plan;
+  plan.quadrature.alphas = {1.0};
+  plan.quadrature.weights = {1.0};
+  return plan;
+}
+
+void run_path_attribution(Model& model, const torch::Tensor& one_hot, const PathPlan& plan,
+                          int64_t target, int64_t batch_rows, const BlockSink& sink,
+                          const ProgressCallback& progress) {
+  TORCH_INTERNAL_ASSERT(one_hot.dim() == 3 && one_hot.size(1) == 4 && batch_rows > 0);
+  const auto& device = model.device();
+  const int64_t n_seq = one_hot.size(0), length = one_hot.size(2);
+  const auto nodes = static_cast<int64_t>(plan.quadrature.alphas.size());
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto alphas = torch::tensor(plan.quadrature.alphas, f64).to(device);
+  const auto weights = torch::tensor(plan.quadrature.weights, f64).to(device);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+
+  // Invariant: `acc` holds the multipliers of sequences [acc_first, acc_first + acc.size(0)),
+  // all started and none finished; rows before `row_begin` are accumulated.
+  int64_t acc_first = 0;
+  auto acc = torch::zeros({0, 4, length}, f32);
+  const int64_t total_rows = n_seq * nodes;
+  for (int64_t row_begin = 0; row_begin < total_rows; row_begin += batch_rows) {
+    const int64_t row_end = std::min(total_rows, row_begin + batch_rows);
+    const int64_t seq_end = (row_end - 1) / nodes + 1;
+    const int64_t grow = seq_end - acc_first - acc.size(0);
+    if (grow > 0) acc = torch::cat({acc, torch::zeros({grow, 4, length}, f32)});
+
+    const auto x = one_hot.slice(0, acc_first, seq_end).to(device, torch::kFloat32);
+    const auto b = make_baselines(plan.baseline, x.size(0), length, device);
+    const auto rows = torch::arange(row_begin, row_end, torch::TensorOptions(torch::kLong).device(device));
+    const auto row_seq = rows.div(nodes, "floor") - acc_first;
+    const auto row_node = rows.remainder(nodes);
+    const auto points = ops::ig_path_points(x, b, row_seq, alphas.index_select(0, row_node));
+    const auto grads = target_gradient(model, points, target);
+    ops::ig_accumulate_(acc, grads, row_seq, weights.index_select(0, row_node));
+
+    const int64_t finished_end = row_end / nodes;
+    if (finished_end > acc_first) {
+      const int64_t finished = finished_end - acc_first;
+      sink(finish_block(model, one_hot, plan, target, batch_rows, acc_first,
+                        acc.slice(0, 0, finished)));
+      acc = acc.slice(0, finished).contiguous();
+      acc_first = finished_end;
+      progress(finished_end);
+    }
+  }
+}
+
+}  // namespace seqattr

@@ -1,0 +1,73 @@
+"""Runs build/seqattr the way a user does, for the command-line tests.
+
+ctest sets SEQATTR_BIN, SEQATTR_TEST_DATA, SEQATTR_MODELS and SEQATTR_CONFIGS.
+"""
+import os
+import subprocess
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+BIN = os.environ["SEQATTR_BIN"]
+DATA = os.environ["SEQATTR_TEST_DATA"]
+MODELS = os.environ["SEQATTR_MODELS"]
+CONFIGS = os.environ["SEQATTR_CONFIGS"]
+GOLDEN = ["conv_dense", "mini_basset", "mini_bpnet"]
+
+
+def data(name):
+    return os.path.join(DATA, name)
+
+
+def golden_target(case):
+    with h5py.File(data(case + ".h5"), "r") as f:
+        return int(f.attrs["target"])
+
+
+def run(*args, check=True, timeout=300):
+    """Runs `seqattr ARGS`; returns the CompletedProcess. Raises on failure if check."""
+    proc = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"seqattr {' '.join(map(str, args))} failed "
+                             f"({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def attribute(model, fasta, method, output, *extra):
+    return run("attribute", "--quiet", "--model", model, "--fasta", fasta, "--method", method,
+               "--output", output, *extra)
+
+
+def read(path):
+    """Every dataset of an output file as numpy arrays, and its root attributes."""
+    with h5py.File(path, "r") as f:
+        arrays = {name: f[name][()] for name in f.keys() if isinstance(f[name], h5py.Dataset)}
+        return arrays, dict(f.attrs)
+
+
+class TempDirTest(unittest.TestCase):
+    """A test case with a fresh temporary directory in self.tmp."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="seqattr-cli-")
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, content, mode="w"):
+        path = self.path(name)
+        with open(path, mode) as f:
+            f.write(content)
+        return path
+
+
+def max_relative_error(actual, expected):
+    """max |actual - expected| over the largest |expected|: the golden tests' measure."""
+    return float(np.abs(actual - expected).max() / np.abs(expected).max())

@@ -1,0 +1,167 @@
+"""Bad input: a one-line `error:` naming the problem and the offending file, record or
+value; a non-zero exit; and no file at the output path (nor a leftover temporary)."""
+import os
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+import torch
+
+from seqattr_cli import BIN, MODELS, TempDirTest, data, run
+
+GOOD_FA = ">a\nACGTACGTAC\n>b\nacgtnacgta\n"
+
+
+class BadInput(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.out = self.path("out.h5")
+        self.fasta = self.write("good.fa", GOOD_FA)
+
+    def expect_error(self, args, *fragments, output=None):
+        output = output or self.out
+        proc = run(*args, check=False)
+        self.assertNotEqual(proc.returncode, 0, f"{args} succeeded")
+        lines = [l for l in proc.stderr.splitlines() if l.strip()]
+        errors = [l for l in lines if l.startswith("error: ")]
+        self.assertEqual(len(errors), 1, proc.stderr)
+        self.assertEqual(lines[-1], errors[0], "the error must be the last line")
+        for fragment in fragments:
+            self.assertIn(str(fragment), errors[0])
+        self.assertFalse(os.path.exists(output), "output left behind")
+        if os.path.isdir(os.path.dirname(output)):
+            leftovers = [f for f in os.listdir(os.path.dirname(output)) if ".partial" in f]
+            self.assertEqual(leftovers, [])
+        return errors[0]
+
+    def attribute(self, model=None, fasta=None, method="gradient", *extra):
+        return ["attribute", "--model", model or data("conv_dense.pt"),
+                "--fasta", fasta or self.fasta, "--method", method, "--output", self.out, *extra]
+
+    # -- model ----------------------------------------------------------------------------
+    def test_missing_model(self):
+        missing = self.path("nope.pt")
+        self.expect_error(self.attribute(model=missing), "--model", missing)
+
+    def test_corrupt_model(self):
+        junk = self.write("junk.pt", "this is not a TorchScript archive\n")
+        self.expect_error(self.attribute(model=junk), "--model", junk, "TorchScript")
+        truncated = self.path("truncated.pt")
+        with open(data("conv_dense.pt"), "rb") as src, open(truncated, "wb") as dst:
+            dst.write(src.read()[:4000])
+        self.expect_error(self.attribute(model=truncated), "--model", truncated)
+
+    def test_model_output_not_n_by_t(self):
+        for name, fragment in [("output_1d.pt", "shape (1)"), ("output_3d.pt", "shape (1, 2, 10)"),
+                               ("output_tuple.pt", "Tuple")]:
+            with self.subTest(name=name):
+                model = os.path.join(MODELS, "fixtures", name)
+                self.expect_error(self.attribute(model=model), model, fragment, "(N, T)")
+
+    def test_model_rejects_sequence_length(self):
+        # mini_basset flattens into a dense layer sized for 100 bp.
+        self.expect_error(self.attribute(model=data("mini_basset.pt")), "forward failed",
+                          "(1, 4, 10)", "shapes cannot be multiplied")
+
+    def test_target_out_of_range(self):
+        self.expect_error(self.attribute(None, None, "gradient", "--target", 3), "--target 3",
+                          "3 output(s)")
+        self.expect_error(self.attribute(None, None, "gradient", "--target", -1), "--target")
+
+    # -- FASTA ----------------------------------------------------------------------------
+    def test_empty_fasta(self):
+        empty = self.write("empty.fa", "")
+        self.expect_error(self.attribute(fasta=empty), empty, "empty")
+
+    def test_malformed_fasta(self):
+        for content, fragment in [("ACGT\n>a\nACGT\n", "not a FASTA"),
+                                  (">a\n>b\nACGT\n", "record 'a' has no sequence"),
+                                  ("\x1f\x8b\x08garbage", "")]:
+            with self.subTest(content=content):
+                bad = self.write("bad.fa", content)
+                self.expect_error(self.attribute(fasta=bad), bad, fragment)
+
+    def test_missing_fasta(self):
+        missing = self.path("missing.fa")
+        self.expect_error(self.attribute(fasta=missing), missing)
+
+    def test_unequal_lengths(self):
+        fasta = self.write("unequal.fa", ">a\nACGT\n>b\nACGT\n>c\nACG\n>d\nA\n")
+        self.expect_error(self.attribute(fasta=fasta), fasta, "record 'c'", "length 3")
+
+    def test_characters_other_than_acgtn(self):
+        for bad_char in ("X", "-", "R", "u"):
+            with self.subTest(char=bad_char):
+                fasta = self.write("chars.fa", f">ok\nACGTN\n>bad_one\nAC{bad_char}TN\n")
+                self.expect_error(self.attribute(fasta=fasta), fasta, "bad_one",
+                                  f"'{bad_char}' at position 3")
+
+    # -- output ---------------------------------------------------------------------------
+    def test_unwritable_output(self):
+        missing_dir = self.path("no/such/dir/out.h5")
+        self.expect_error(self.attribute()[:-1] + [missing_dir], missing_dir, "does not exist",
+                          output=missing_dir)
+        # /proc refuses new files even to root.
+        self.expect_error(self.attribute()[:-1] + ["/proc/seqattr-out.h5"], "/proc/seqattr-out.h5",
+                          "cannot write", output="/proc/seqattr-out.h5")
+        self.expect_error(self.attribute()[:-1] + [self.tmp], self.tmp, "is a directory",
+                          output=self.path("never"))
+
+    # -- command line ---------------------------------------------------------------------
+    def test_unknown_method_or_option(self):
+        self.expect_error(self.attribute(method="deepshap"), "--method", "deepshap")
+        self.expect_error(self.attribute() + ["--frobnicate"], "--frobnicate")
+        self.expect_error(["frobnicate"], "unknown command 'frobnicate'")
+        self.expect_error(self.attribute(None, None, "integrated_gradients", "--ig-rule",
+                                         "simpson"), "--ig-rule", "simpson")
+        self.expect_error(self.attribute(None, None, "integrated_gradients", "--ig-rule",
+                                         "riemann_left", "--n-steps", 1), "--n-steps 1")
+        self.expect_error(self.attribute(None, None, "gradient", "--batch-size", 0), "--batch-size")
+
+    def test_unavailable_device(self):
+        if torch.cuda.is_available():
+            self.skipTest("a CUDA device is present")
+        self.expect_error(self.attribute(None, None, "gradient", "--device", "cuda"),
+                          "--device", "cuda")
+        self.expect_error(self.attribute(None, None, "gradient", "--device", "tpu"), "--device", "tpu")
+
+
+class InterruptedRun(TempDirTest):
+    """A killed run never leaves a file at the output path."""
+
+    def start_long_run(self):
+        records = "".join(f">s{i}\n{'ACGT' * 250}\n" for i in range(400))
+        fasta = self.write("many.fa", records)
+        out = self.path("out.h5")
+        proc = subprocess.Popen([BIN, "attribute", "--quiet", "--model", data("mini_bpnet.pt"),
+                                 "--fasta", fasta, "--method", "integrated_gradients",
+                                 "--n-steps", "200", "--batch-size", "16", "--output", out],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline and not any(".partial" in f for f in os.listdir(self.tmp)):
+            time.sleep(0.05)
+        time.sleep(0.5)
+        self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
+        return proc, out
+
+    def test_sigkill(self):
+        proc, out = self.start_long_run()
+        proc.kill()
+        proc.wait()
+        self.assertFalse(os.path.exists(out))
+
+    def test_sigterm_and_sigint_remove_the_temporary(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=sig):
+                proc, out = self.start_long_run()
+                proc.send_signal(sig)
+                proc.wait(timeout=30)
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertFalse(os.path.exists(out))
+                self.assertEqual([f for f in os.listdir(self.tmp) if ".partial" in f], [])
+
+
+if __name__ == "__main__":
+    unittest.main()

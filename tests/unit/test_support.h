@@ -1,0 +1,34 @@
+#pragma once
+// Helpers shared by the unit tests.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace seqattr::test {
+
+// A fresh directory, removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "seqattr-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+  std::string write(const std::string& name, const std::string& content) const {
+    const auto file = path_ + "/" + name;
+    std::ofstream(file, std::ios::binary) << content;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+// Directory of the committed test data (golden models and arrays).
+inline std::string data_dir() { return SEQATTR_TEST_DATA_DIR; }
+
+}  // namespace seqattr::test
