@@ -1,13 +1,14 @@
 // seqattr command line: parse, apply presets, validate once, run, report.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <iomanip>
+#include <sstream>
 #include <string>
 
 #include "cli/attribute_command.h"
 #include "common/errors.h"
+#include "common/log.h"
 #include "engine/attribute_job.h"
 
 namespace {
@@ -28,12 +29,16 @@ std::string join_command_line(int argc, char** argv) {
 }
 
 void configure_logging(const seqattr::AttributeOptions& options) {
-  auto logger = spdlog::stderr_color_mt("seqattr");
-  logger->set_pattern("[%H:%M:%S] %^%l%$: %v");
-  logger->set_level(options.quiet     ? spdlog::level::warn
-                    : options.verbose ? spdlog::level::debug
-                                      : spdlog::level::info);
-  spdlog::set_default_logger(logger);
+  using seqattr::log::Level;
+  seqattr::log::configure(options.quiet ? Level::Warn : options.verbose ? Level::Debug : Level::Info);
+}
+
+std::string describe(const seqattr::JobSummary& s) {
+  std::ostringstream out;
+  out << "done: " << s.method << " on " << s.sequences << " sequences of " << s.length
+      << " bp in " << std::fixed << std::setprecision(2) << s.seconds << " s on " << s.device
+      << "; wrote " << s.output;
+  return out.str();
 }
 
 int fail(const std::string& message) {
@@ -73,9 +78,7 @@ int main(int argc, char** argv) {
     if (attribute->parsed()) {
       configure_logging(attribute_options);
       const auto summary = seqattr::run_attribute(attribute_options, join_command_line(argc, argv));
-      spdlog::info("done: {} on {} sequences of {} bp in {:.2f} s on {}; wrote {}",
-                   summary.method, summary.sequences, summary.length, summary.seconds,
-                   summary.device, summary.output);
+      seqattr::log::info(describe(summary));
     }
   } catch (const seqattr::InputError& e) {
     return fail(e.what());

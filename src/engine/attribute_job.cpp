@@ -1,11 +1,10 @@
 #include "engine/attribute_job.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <thread>
 
 #include "common/errors.h"
+#include "common/log.h"
 #include "engine/device.h"
 #include "engine/model.h"
 #include "engine/progress.h"
@@ -90,9 +89,9 @@ JobSummary run_attribute(const AttributeOptions& options, const std::string& com
                        {one_hot.size(0), length, outputs, plan.convergence_delta});
   file.write_inputs(names, one_hot);
 
-  spdlog::info("{}: {} sequences of {} bp, target {}, {} model rows per pass on {} ({} threads)",
-               options.method, one_hot.size(0), length, options.target, options.batch_size,
-               device.str(), threads);
+  log::info(c10::str(options.method, ": ", one_hot.size(0), " sequences of ", length,
+                      " bp, target ", options.target, ", ", options.batch_size,
+                      " model rows per pass on ", device.str(), " (", threads, " threads)"));
   ProgressBar bar(options.method, one_hot.size(0), ProgressBar::wanted(options.quiet));
   run_path_attribution(
       model, one_hot, plan, options.target, options.batch_size,
