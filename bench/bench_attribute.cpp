@@ -41,10 +41,7 @@ void BM_Gradient(benchmark::State& state) { run_method(state, gradient_plan(), 6
 BENCHMARK(BM_Gradient)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_IntegratedGradients20(benchmark::State& state) {
-  PathPlan plan;
-  plan.quadrature = ig_quadrature(IgRule::GaussLegendre, 20);
-  plan.convergence_delta = true;
-  run_method(state, plan, 8);
+  run_method(state, integrated_gradients_plan(IgRule::GaussLegendre, 20, Baseline::Zeros), 8);
 }
 BENCHMARK(BM_IntegratedGradients20)->Arg(40)->Arg(160)->Unit(benchmark::kMillisecond)->UseRealTime();
 

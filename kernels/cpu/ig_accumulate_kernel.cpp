@@ -17,7 +17,6 @@ at::Tensor& ig_accumulate_cpu(at::Tensor& accum, const at::Tensor& grads,
   const auto weight = row_weight.contiguous();
   const int64_t row_size = accum.size(1) * accum.size(2);
   const int64_t rows = grads.size(0);
-  const int64_t sequences = accum.size(0);
 
   AT_DISPATCH_FLOATING_TYPES(accum.scalar_type(), "ig_accumulate_cpu", [&] {
     scalar_t* ap = accum.data_ptr<scalar_t>();
@@ -27,7 +26,6 @@ at::Tensor& ig_accumulate_cpu(at::Tensor& accum, const at::Tensor& grads,
     // Parallel over elements, rows in order inside: deterministic, no write conflicts.
     at::parallel_for(0, row_size, 256, [&](int64_t begin, int64_t end) {
       for (int64_t r = 0; r < rows; ++r) {
-        TORCH_CHECK(sp[r] >= 0 && sp[r] < sequences, "row_seq out of range");
         const double w = wp[r];
         scalar_t* a = ap + sp[r] * row_size;
         const scalar_t* gr = gp + r * row_size;

@@ -20,7 +20,6 @@ at::Tensor ig_path_points_cpu(const at::Tensor& input, const at::Tensor& baselin
   const auto seq = row_seq.contiguous();
   const auto alpha = row_alpha.contiguous();
   const int64_t row_size = input.size(1) * input.size(2);
-  const int64_t sequences = input.size(0);
 
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "ig_path_points_cpu", [&] {
     const scalar_t* xp = x.data_ptr<scalar_t>();
@@ -30,7 +29,6 @@ at::Tensor ig_path_points_cpu(const at::Tensor& input, const at::Tensor& baselin
     const double* ap = alpha.data_ptr<double>();
     at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        TORCH_CHECK(sp[r] >= 0 && sp[r] < sequences, "row_seq out of range");
         // alpha is rounded to the data dtype, as `tensor * python_float` does in Captum.
         const auto a = static_cast<scalar_t>(ap[r]);
         const scalar_t* xs = xp + sp[r] * row_size;

@@ -47,11 +47,6 @@ at::Tensor& ig_accumulate_cuda(at::Tensor& accum, const at::Tensor& grads,
   check_rows(accum, grads, row_seq, row_weight, "row_weight");
   TORCH_CHECK(accum.is_contiguous(), "accum must be contiguous");
   c10::cuda::CUDAGuard guard(accum.device());
-  if (row_seq.numel() > 0) {
-    TORCH_CHECK(row_seq.min().item<int64_t>() >= 0 &&
-                    row_seq.max().item<int64_t>() < accum.size(0),
-                "row_seq out of range");
-  }
   const auto g = grads.contiguous();
   const auto seq = row_seq.contiguous();
   const auto weight = row_weight.contiguous();

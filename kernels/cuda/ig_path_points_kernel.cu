@@ -54,11 +54,6 @@ at::Tensor ig_path_points_cuda(const at::Tensor& input, const at::Tensor& baseli
   c10::cuda::CUDAGuard guard(input.device());
   auto out = at::empty({row_seq.size(0), input.size(1), input.size(2)}, input.options());
   check_rows(input, out, row_seq, row_alpha, "row_alpha");
-  if (row_seq.numel() > 0) {
-    TORCH_CHECK(row_seq.min().item<int64_t>() >= 0 &&
-                    row_seq.max().item<int64_t>() < input.size(0),
-                "row_seq out of range");
-  }
   const auto x = input.contiguous();
   const auto b = baseline.contiguous();
   const auto seq = row_seq.contiguous();

@@ -1,5 +1,7 @@
 #pragma once
 // Argument checks shared by the CPU and CUDA kernels of the row-indexed IG ops.
+// per_sequence: (S, C, L); per_row: (R, C, L); row_seq: (R,) int64 in [0, S);
+// row_scalar: (R,) float64.
 #include <ATen/ATen.h>
 
 namespace seqattr::ops {
@@ -22,6 +24,12 @@ inline void check_rows(const at::Tensor& per_sequence, const at::Tensor& per_row
   TORCH_CHECK(row_seq.device() == per_sequence.device() &&
                   row_scalar.device() == per_sequence.device(),
               "row tensors must be on the data's device");
+  // Kernels index sequences by row_seq without further checks.
+  if (row_seq.numel() > 0) {
+    TORCH_CHECK(row_seq.min().item<int64_t>() >= 0 &&
+                    row_seq.max().item<int64_t>() < per_sequence.size(0),
+                "row_seq out of range [0, ", per_sequence.size(0), ")");
+  }
 }
 
 }  // namespace seqattr::ops

@@ -23,11 +23,8 @@ namespace {
 
 PathPlan plan_for(const AttributeOptions& options) {
   if (parse_method(options.method) != Method::IntegratedGradients) return gradient_plan();
-  PathPlan plan;
-  plan.quadrature = ig_quadrature(parse_ig_rule(options.ig_rule), options.n_steps);
-  plan.baseline = parse_baseline(options.baseline);
-  plan.convergence_delta = true;
-  return plan;
+  return integrated_gradients_plan(parse_ig_rule(options.ig_rule), options.n_steps,
+                                   parse_baseline(options.baseline));
 }
 
 // The number of model outputs T, from one forward pass on the first sequence; checks the

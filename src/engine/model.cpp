@@ -68,6 +68,13 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
   return y;
 }
 
+bool Model::any_parameter_requires_grad() const {
+  for (const auto& parameter : module_.parameters()) {
+    if (parameter.requires_grad()) return true;
+  }
+  return false;
+}
+
 torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_rows) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> parts;

@@ -17,6 +17,8 @@ class Model {
   torch::Tensor forward(const torch::Tensor& batch);
 
   const std::string& path() const { return path_; }
+  // False after load: gradients are taken with respect to the input only.
+  bool any_parameter_requires_grad() const;
   const torch::Device& device() const { return device_; }
 
  private:

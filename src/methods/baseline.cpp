@@ -1,20 +1,21 @@
 #include "methods/baseline.h"
 
-#include "common/errors.h"
+#include "common/enum_names.h"
 
 namespace seqattr {
+namespace {
 
-Baseline parse_baseline(const std::string& name) {
-  if (name == "zeros") return Baseline::Zeros;
-  if (name == "uniform") return Baseline::Uniform;
-  throw InputError("--baseline '" + name + "': unknown baseline");
+const EnumNames<Baseline>& baseline_table() {
+  static const EnumNames<Baseline> table(
+      "--baseline", {{Baseline::Zeros, "zeros"}, {Baseline::Uniform, "uniform"}});
+  return table;
 }
 
-std::string baseline_name(Baseline baseline) {
-  return baseline == Baseline::Zeros ? "zeros" : "uniform";
-}
+}  // namespace
 
-std::vector<std::string> baseline_names() { return {"zeros", "uniform"}; }
+Baseline parse_baseline(const std::string& name) { return baseline_table().parse(name); }
+std::string baseline_name(Baseline baseline) { return baseline_table().name(baseline); }
+std::vector<std::string> baseline_names() { return baseline_table().names(); }
 
 torch::Tensor make_baselines(Baseline baseline, int64_t count, int64_t length,
                              const torch::Device& device) {

@@ -4,19 +4,19 @@
 
 #include <torch/torch.h>
 
+#include "common/enum_names.h"
 #include "common/errors.h"
 
 namespace seqattr {
 namespace {
 
-const std::vector<std::pair<IgRule, std::string>>& rule_table() {
-  static const std::vector<std::pair<IgRule, std::string>> table = {
-      {IgRule::GaussLegendre, "gausslegendre"},
-      {IgRule::RiemannLeft, "riemann_left"},
-      {IgRule::RiemannRight, "riemann_right"},
-      {IgRule::RiemannMiddle, "riemann_middle"},
-      {IgRule::RiemannTrapezoid, "riemann_trapezoid"},
-  };
+const EnumNames<IgRule>& rule_table() {
+  static const EnumNames<IgRule> table("--ig-rule",
+                                       {{IgRule::GaussLegendre, "gausslegendre"},
+                                        {IgRule::RiemannLeft, "riemann_left"},
+                                        {IgRule::RiemannRight, "riemann_right"},
+                                        {IgRule::RiemannMiddle, "riemann_middle"},
+                                        {IgRule::RiemannTrapezoid, "riemann_trapezoid"}});
   return table;
 }
 
@@ -101,24 +101,8 @@ Quadrature ig_quadrature(IgRule rule, int n) {
   return q;
 }
 
-IgRule parse_ig_rule(const std::string& name) {
-  for (const auto& [rule, rule_name] : rule_table()) {
-    if (rule_name == name) return rule;
-  }
-  throw InputError("--ig-rule '" + name + "': unknown rule");
-}
-
-std::string ig_rule_name(IgRule rule) {
-  for (const auto& [r, name] : rule_table()) {
-    if (r == rule) return name;
-  }
-  TORCH_INTERNAL_ASSERT(false, "unhandled IgRule");
-}
-
-std::vector<std::string> ig_rule_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : rule_table()) names.push_back(entry.second);
-  return names;
-}
+IgRule parse_ig_rule(const std::string& name) { return rule_table().parse(name); }
+std::string ig_rule_name(IgRule rule) { return rule_table().name(rule); }
+std::vector<std::string> ig_rule_names() { return rule_table().names(); }
 
 }  // namespace seqattr

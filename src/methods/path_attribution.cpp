@@ -40,6 +40,14 @@ PathPlan gradient_plan() {
   return plan;
 }
 
+PathPlan integrated_gradients_plan(IgRule rule, int n_steps, Baseline baseline) {
+  PathPlan plan;
+  plan.quadrature = ig_quadrature(rule, n_steps);
+  plan.baseline = baseline;
+  plan.convergence_delta = true;
+  return plan;
+}
+
 void run_path_attribution(Model& model, const torch::Tensor& one_hot, const PathPlan& plan,
                           int64_t target, int64_t batch_rows, const BlockSink& sink,
                           const ProgressCallback& progress) {

@@ -20,6 +20,9 @@ struct PathPlan {
 // The plan of the single-gradient methods.
 PathPlan gradient_plan();
 
+// Integrated gradients: Captum's nodes and weights, the baseline, and a convergence delta.
+PathPlan integrated_gradients_plan(IgRule rule, int n_steps, Baseline baseline);
+
 // Explains every sequence of `one_hot` (N, 4, L) uint8 on the CPU. Work is laid out as
 // N x K rows (sequence, node) and run in forward/backward passes of at most `batch_rows`
 // rows, so a pass may hold many sequences or part of one. Blocks reach `sink` in order.

@@ -48,10 +48,7 @@ class PathAttribution : public ::testing::Test {
 };
 
 TEST_F(PathAttribution, IntegratedGradientsIndependentOfBatchSize) {
-  PathPlan plan;
-  plan.quadrature = ig_quadrature(IgRule::GaussLegendre, 10);
-  plan.baseline = Baseline::Uniform;
-  plan.convergence_delta = true;
+  const auto plan = integrated_gradients_plan(IgRule::GaussLegendre, 10, Baseline::Uniform);
   const auto reference = run(model_, one_hot_, plan, 1000);
   EXPECT_EQ(reference.block_starts, std::vector<int64_t>{0});
   // 1: one row a pass; 7 and 13: passes that split sequences; 10: exactly one sequence.
@@ -69,14 +66,17 @@ TEST_F(PathAttribution, IntegratedGradientsIndependentOfBatchSize) {
 }
 
 TEST_F(PathAttribution, HypotheticalFollowsContractForUniformBaseline) {
-  PathPlan plan;
-  plan.quadrature = ig_quadrature(IgRule::RiemannMiddle, 5);
-  plan.baseline = Baseline::Uniform;
-  plan.convergence_delta = true;
+  const auto plan = integrated_gradients_plan(IgRule::RiemannMiddle, 5, Baseline::Uniform);
   const auto r = run(model_, one_hot_, plan, 64);
   // hyp[i] = m_i - 0.25 sum_c m_c  =>  sum_i hyp[i] = 0 at every position.
   EXPECT_LT(r.hypothetical.sum(1).abs().max().item<float>(), 1e-5);
   EXPECT_TRUE(torch::allclose(r.attributions, r.hypothetical * one_hot_.to(torch::kFloat32)));
+}
+
+TEST_F(PathAttribution, OnlyTheInputGetsGradients) {
+  EXPECT_FALSE(model_.any_parameter_requires_grad());
+  run(model_, one_hot_, gradient_plan(), 4);
+  EXPECT_FALSE(model_.any_parameter_requires_grad());
 }
 
 TEST_F(PathAttribution, GradientIsOneNodeAtTheInput) {
