@@ -26,7 +26,14 @@ void require_fasta_header(gzFile file, const std::string& path) {
   int c;
   while ((c = gzgetc(file)) != -1 && std::isspace(c)) {
   }
-  if (c == -1) throw InputError("--fasta '" + path + "': the file is empty");
+  if (c == -1) {
+    int status = Z_OK;
+    const char* message = gzerror(file, &status);
+    if (status != Z_OK && status != Z_STREAM_END) {
+      throw InputError("--fasta '" + path + "': cannot read the file (" + message + ")");
+    }
+    throw InputError("--fasta '" + path + "': the file is empty");
+  }
   if (c != '>') {
     throw InputError("--fasta '" + path +
                      "': not a FASTA file (expected '>' at the start of the first record)");

@@ -76,11 +76,12 @@ class BadInput(TempDirTest):
         self.expect_error(self.attribute(fasta=empty), empty, "empty")
 
     def test_malformed_fasta(self):
-        for content, fragment in [("ACGT\n>a\nACGT\n", "not a FASTA"),
-                                  (">a\n>b\nACGT\n", "record 'a' has no sequence"),
-                                  ("\x1f\x8b\x08garbage", "")]:
+        for content, fragment in [(b"ACGT\n>a\nACGT\n", "not a FASTA"),
+                                  (b">a\n>b\nACGT\n", "record 'a' has no sequence"),
+                                  (b"@r\nACGT\n+\nIIII\n", "not a FASTA"),
+                                  (b"\x1f\x8b\x08\x00garbage", "cannot read")]:
             with self.subTest(content=content):
-                bad = self.write("bad.fa", content)
+                bad = self.write("bad.fa", content, mode="wb")
                 self.expect_error(self.attribute(fasta=bad), bad, fragment)
 
     def test_missing_fasta(self):
