@@ -1,5 +1,6 @@
 #include "methods/path_attribution.h"
 
+#include "engine/row_chunks.h"
 #include "engine/target_gradient.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
@@ -60,36 +61,23 @@ void run_path_attribution(Model& model, const torch::Tensor& one_hot, const Path
   const auto weights = torch::tensor(plan.quadrature.weights, f64).to(device);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
 
-  // Invariant: `acc` holds the multipliers of sequences [acc_first, acc_first + acc.size(0)),
-  // all started and none finished; rows before `row_begin` are accumulated.
-  int64_t acc_first = 0;
-  auto acc = torch::zeros({0, 4, length}, f32);
-  const int64_t total_rows = n_seq * nodes;
-  for (int64_t row_begin = 0; row_begin < total_rows; row_begin += batch_rows) {
-    const int64_t row_end = std::min(total_rows, row_begin + batch_rows);
-    const int64_t seq_end = (row_end - 1) / nodes + 1;
-    const int64_t grow = seq_end - acc_first - acc.size(0);
-    if (grow > 0) acc = torch::cat({acc, torch::zeros({grow, 4, length}, f32)});
-
-    const auto x = one_hot.slice(0, acc_first, seq_end).to(device, torch::kFloat32);
+  CarriedRows multipliers({4, length}, f32);
+  for_each_row_chunk(n_seq, nodes, batch_rows, [&](const RowChunk& chunk) {
+    auto& acc = multipliers.cover(chunk);
+    const auto x = one_hot.slice(0, chunk.seq_begin, chunk.seq_end).to(device, torch::kFloat32);
     const auto b = make_baselines(plan.baseline, x.size(0), length, device);
-    const auto rows = torch::arange(row_begin, row_end, torch::TensorOptions(torch::kLong).device(device));
-    const auto row_seq = rows.div(nodes, "floor") - acc_first;
-    const auto row_node = rows.remainder(nodes);
+    const auto row_seq = chunk.row_sequence(device);
+    const auto row_node = chunk.row_item(device);
     const auto points = ops::ig_path_points(x, b, row_seq, alphas.index_select(0, row_node));
     const auto grads = target_gradient(model, points, target);
     ops::ig_accumulate_(acc, grads, row_seq, weights.index_select(0, row_node));
 
-    const int64_t finished_end = row_end / nodes;
-    if (finished_end > acc_first) {
-      const int64_t finished = finished_end - acc_first;
-      sink(finish_block(model, one_hot, plan, target, batch_rows, acc_first,
-                        acc.slice(0, 0, finished)));
-      acc = acc.slice(0, finished).contiguous();
-      acc_first = finished_end;
-      progress(finished_end);
+    const auto finished = multipliers.release_finished(chunk);
+    if (finished.size(0) > 0) {
+      sink(finish_block(model, one_hot, plan, target, batch_rows, chunk.seq_begin, finished));
+      progress(chunk.finished_end);
     }
-  }
+  });
 }
 
 }  // namespace seqattr
