@@ -33,8 +33,20 @@ CLI::App* add_attribute_command(CLI::App& app, AttributeOptions& o) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--ig-rule", o.ig_rule, "Integrated gradients: integration rule")
       ->check(CLI::IsMember(ig_rule_names()));
-  cmd->add_option("--baseline", o.baseline, "Integrated gradients: baseline")
+  cmd->add_option("--baseline", o.baseline,
+                  "Integrated gradients and deeplift: baseline (dinuc_shuffle: deeplift only)")
       ->check(CLI::IsMember(baseline_names()));
+  cmd->add_option("--references", o.references,
+                  "deeplift, deeplift_shap: HDF5 file with /references (N,R,4,L) one-hot");
+  cmd->add_option("--n-shuffles", o.n_shuffles,
+                  "deeplift_shap: dinucleotide-shuffled references per sequence")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o.seed, "deeplift, deeplift_shap: seed of the dinucleotide shuffles");
+  cmd->add_option("--delta-warning", o.delta_warning,
+                  "deeplift, deeplift_shap: warn when any |convergence delta| exceeds this")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--save-references", o.save_references,
+                "deeplift, deeplift_shap: also write /references (N,R,4,L) uint8");
   auto* quiet = cmd->add_flag("--quiet,-q", o.quiet, "Only warnings and errors; no progress bar");
   cmd->add_flag("--verbose,-v", o.verbose, "Debug logging")->excludes(quiet);
   return cmd;

@@ -20,6 +20,11 @@ struct AttributeOptions {
   int n_steps = 50;
   std::string ig_rule = "gausslegendre";
   std::string baseline = "zeros";
+  std::string references;     // DeepLIFT: HDF5 file with /references (N, R, 4, L)
+  int64_t n_shuffles = 20;    // DeepLIFT-SHAP: generated references per sequence
+  uint64_t seed = 0;          // DeepLIFT: seed of the dinucleotide shuffles
+  double delta_warning = 1e-3;
+  bool save_references = false;
   bool quiet = false;
   bool verbose = false;
 };

@@ -46,6 +46,10 @@ Model Model::load(const std::string& path, const torch::Device& device) {
   return Model(std::move(module), path, device);
 }
 
+Model Model::from_module(torch::jit::Module module, std::string path, const torch::Device& device) {
+  return Model(std::move(module), std::move(path), device);
+}
+
 torch::Tensor Model::forward(const torch::Tensor& batch) {
   torch::IValue output;
   try {

@@ -12,11 +12,15 @@ class Model {
   // Throws InputError naming --model and the path when the file is missing or not TorchScript.
   static Model load(const std::string& path, const torch::Device& device);
 
+  // A model already loaded (or derived from one, e.g. rewritten for DeepLIFT).
+  static Model from_module(torch::jit::Module module, std::string path, const torch::Device& device);
+
   // Runs forward on `batch` (B, 4, L) and checks the output is a (B, T) floating tensor.
   // Throws InputError naming the model when forward fails or the output has another shape.
   torch::Tensor forward(const torch::Tensor& batch);
 
   const std::string& path() const { return path_; }
+  const torch::jit::Module& module() const { return module_; }
   // False after load: gradients are taken with respect to the input only.
   bool any_parameter_requires_grad() const;
   const torch::Device& device() const { return device_; }

@@ -20,6 +20,10 @@ AttributionFile::AttributionFile(const std::string& path, const OutputLayout& la
     convergence_delta_ =
         h5::create_dataset(file_.get(), "convergence_delta", H5T_IEEE_F32LE, {n}, 1024);
   }
+  if (layout.references > 0) {
+    references_ = h5::create_dataset(file_.get(), "references", H5T_STD_U8LE,
+                                     {n, static_cast<hsize_t>(layout.references), 4, l}, 8);
+  }
 }
 
 void AttributionFile::write_inputs(const std::vector<std::string>& names,
@@ -45,6 +49,12 @@ void AttributionFile::write_block(const AttributionBlock& block) {
   }
 }
 
+void AttributionFile::write_references(int64_t first, const torch::Tensor& references) {
+  TORCH_INTERNAL_ASSERT(layout_.references > 0);
+  h5::write_rows(references_.get(), static_cast<hsize_t>(first),
+                 references.to(torch::kUInt8).contiguous());
+}
+
 void AttributionFile::write_description(const RunDescription& run) {
   h5::write_attribute(file_.get(), "method", run.method);
   h5::write_attribute(file_.get(), "target", run.target);
@@ -59,6 +69,7 @@ void AttributionFile::close() {
   hypothetical_.close();
   predictions_.close();
   convergence_delta_.close();
+  references_.close();
   H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
   file_.close();
 }

@@ -14,6 +14,7 @@ struct OutputLayout {
   int64_t length = 0;
   int64_t outputs = 0;  // T, the model's output columns
   bool convergence_delta = false;
+  int64_t references = 0;  // R: write /references (N, R, 4, L) uint8 when > 0
 };
 
 struct RunDescription {
@@ -30,13 +31,15 @@ class AttributionFile {
 
   void write_inputs(const std::vector<std::string>& names, const torch::Tensor& one_hot);
   void write_block(const AttributionBlock& block);
+  // references: (S, R, 4, L) of sequences [first, first + S).
+  void write_references(int64_t first, const torch::Tensor& references);
   void write_description(const RunDescription& run);
   void close();  // flushes; the file is complete only after this returns
 
  private:
   OutputLayout layout_;
   h5::Handle file_;
-  h5::Handle attributions_, hypothetical_, predictions_, convergence_delta_;
+  h5::Handle attributions_, hypothetical_, predictions_, convergence_delta_, references_;
 };
 
 }  // namespace seqattr

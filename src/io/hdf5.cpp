@@ -88,6 +88,47 @@ Handle create_dataset(hid_t parent, const std::string& name, hid_t type,
                 H5Dclose, "create dataset " + name);
 }
 
+Handle open_file_for_reading(const std::string& path) {
+  silence_hdf5_errors();
+  return Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                "open HDF5 file '" + path + "'");
+}
+
+Handle open_dataset(hid_t parent, const std::string& name) {
+  return Handle(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+}
+
+std::vector<hsize_t> dataset_shape(hid_t dataset) {
+  Handle space(H5Dget_space(dataset), H5Sclose, "get dataspace");
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  check(rank, "read the rank of a dataset");
+  std::vector<hsize_t> dims(rank);
+  check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "read dataset dimensions");
+  return dims;
+}
+
+torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::ScalarType dtype) {
+  auto dims = dataset_shape(dataset);
+  TORCH_INTERNAL_ASSERT(!dims.empty() && first + count <= dims[0]);
+  std::vector<int64_t> shape(dims.begin(), dims.end());
+  shape[0] = static_cast<int64_t>(count);
+  auto out = torch::empty(shape, dtype);
+  if (count == 0) return out;
+  Handle file_space(H5Dget_space(dataset), H5Sclose, "get dataspace");
+  std::vector<hsize_t> offset(dims.size(), 0);
+  offset[0] = first;
+  dims[0] = count;
+  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr,
+                                   dims.data(), nullptr),
+               "select rows");
+  Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                      H5Sclose, "create memory dataspace");
+  check_status(H5Dread(dataset, memory_type_of(out), memory_space.get(), file_space.get(),
+                       H5P_DEFAULT, out.data_ptr()),
+               "read rows");
+  return out;
+}
+
 void write_rows(hid_t dataset, hsize_t first, const torch::Tensor& rows) {
   TORCH_INTERNAL_ASSERT(rows.is_contiguous() && rows.device().is_cpu());
   Handle file_space(H5Dget_space(dataset), H5Sclose, "get dataspace");

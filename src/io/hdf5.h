@@ -41,6 +41,14 @@ void write_rows(hid_t dataset, hsize_t first, const torch::Tensor& rows);
 // A one-dimensional dataset of variable-length UTF-8 strings.
 void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 
+// Reading. open_* throw std::runtime_error naming the object when it cannot be opened.
+Handle open_file_for_reading(const std::string& path);
+Handle open_dataset(hid_t parent, const std::string& name);
+std::vector<hsize_t> dataset_shape(hid_t dataset);
+// Rows [first, first + count) along dimension 0, converted by HDF5 to `dtype`
+// (kUInt8 or kFloat32).
+torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::ScalarType dtype);
+
 void write_attribute(hid_t object, const std::string& name, const std::string& value);
 void write_attribute(hid_t object, const std::string& name, int64_t value);
 

@@ -6,14 +6,18 @@
 
 namespace seqattr {
 
-// The reference point of path methods: all zeros, or 0.25 for every base.
-enum class Baseline { Zeros, Uniform };
+// The reference point: all zeros, 0.25 for every base, or (DeepLIFT only) a dinucleotide
+// shuffle of the sequence.
+enum class Baseline { Zeros, Uniform, DinucShuffle };
 
 Baseline parse_baseline(const std::string& name);  // throws InputError naming --baseline
 std::string baseline_name(Baseline baseline);
 std::vector<std::string> baseline_names();
 
-// (count, 4, length) float32 baselines on `device`.
+// 0 or 0.25: the value of every entry of a constant baseline.
+double baseline_value(Baseline baseline);
+
+// (count, 4, length) float32 baselines on `device`; constant baselines only.
 torch::Tensor make_baselines(Baseline baseline, int64_t count, int64_t length,
                              const torch::Device& device);
 

@@ -9,7 +9,9 @@ const EnumNames<Method>& method_table() {
   static const EnumNames<Method> table("--method",
                                        {{Method::Gradient, "gradient"},
                                         {Method::InputXGradient, "input_x_gradient"},
-                                        {Method::IntegratedGradients, "integrated_gradients"}});
+                                        {Method::IntegratedGradients, "integrated_gradients"},
+                                        {Method::DeepLift, "deeplift"},
+                                        {Method::DeepLiftShap, "deeplift_shap"}});
   return table;
 }
 

@@ -1,0 +1,141 @@
+#include "methods/deeplift/graph_rewrite.h"
+
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+
+#include <unordered_set>
+
+namespace seqattr::deeplift {
+namespace {
+
+using torch::jit::Node;
+using torch::jit::Value;
+
+// Elementwise nonlinearities (and exp, log) that get the rescale rule.
+const std::set<std::string>& rescale_ops() {
+  static const std::set<std::string> ops = {
+      "aten::relu",    "aten::relu6",    "aten::leaky_relu", "aten::elu",      "aten::selu",
+      "aten::celu",    "aten::gelu",     "aten::silu",       "aten::mish",     "aten::sigmoid",
+      "aten::tanh",    "aten::softplus", "aten::log_sigmoid", "aten::hardtanh", "aten::prelu",
+      "aten::exp",     "aten::log"};
+  return ops;
+}
+
+// Operations that are linear (or affine) in their input-dependent operand, so DeepLIFT's
+// multipliers are their gradients. Products and quotients are checked separately.
+const std::set<std::string>& linear_ops() {
+  static const std::set<std::string> ops = {
+      "aten::_convolution", "aten::conv1d", "aten::conv2d", "aten::convolution", "aten::linear",
+      "aten::batch_norm", "aten::avg_pool1d", "aten::adaptive_avg_pool1d", "aten::add",
+      "aten::sub", "aten::rsub", "aten::neg", "aten::mean", "aten::sum", "aten::cat", "aten::stack",
+      "aten::slice", "aten::select", "aten::narrow", "aten::index_select", "aten::reshape",
+      "aten::view", "aten::flatten", "aten::squeeze", "aten::unsqueeze", "aten::permute",
+      "aten::transpose", "aten::t", "aten::contiguous", "aten::expand", "aten::expand_as",
+      "aten::repeat", "aten::flip", "aten::roll", "aten::chunk", "aten::split", "aten::unbind",
+      "aten::constant_pad_nd", "aten::pad", "aten::clone", "aten::to", "aten::type_as",
+      "aten::dropout", "aten::feature_dropout", "aten::alpha_dropout", "aten::detach",
+      "aten::size", "aten::dim", "aten::len", "aten::__getitem__", "aten::Int", "aten::Float"};
+  return ops;
+}
+
+// Products and quotients are linear when only one factor depends on the input (and it is
+// not the divisor); matmul-like ops likewise.
+const std::set<std::string>& bilinear_ops() {
+  static const std::set<std::string> ops = {"aten::mul", "aten::div", "aten::matmul", "aten::mm",
+                                            "aten::bmm", "aten::addmm", "aten::einsum"};
+  return ops;
+}
+
+// Constants, lists, tuples, attribute reads. Control flow (nodes with blocks) is not
+// structural: nonlinearities inside it would escape the rewrite.
+bool is_structural(const Node* node) { return node->kind().is_prim() && node->blocks().empty(); }
+
+// Inserts `rule_op(x, y, extra...)` after `node` and points y's users at its result.
+Value* insert_rule(torch::jit::Graph& graph, Node* node, const std::string& rule_op,
+                 std::vector<torch::jit::NamedValue> extra) {
+  Value* x = node->inputs()[0];
+  Value* y = node->outputs()[0];
+  torch::jit::WithInsertPoint guard(node->next());
+  std::vector<torch::jit::NamedValue> args = {x, y};
+  args.insert(args.end(), extra.begin(), extra.end());
+  Value* ruled = graph.insert(c10::Symbol::fromQualString(rule_op), args);
+  y->replaceAllUsesAfterNodeWith(ruled->node(), ruled);
+  return ruled;
+}
+
+}  // namespace
+
+RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
+  // Inlined, not frozen: freezing's clean-up passes drop aten::detach, which must stay.
+  RewrittenModel out{module.clone(), {}};
+  auto graph = out.module.get_method("forward").graph();
+  torch::jit::Inline(*graph);
+  torch::jit::InplaceToFunctionalActivation(graph);  // relu_ -> relu, ...
+  torch::jit::RemoveTensorMutation(graph);
+
+  // Values that depend on the model input (graph input 1; input 0 is the module itself),
+  // through anything but detach.
+  std::unordered_set<const Value*> dependent = {graph->inputs().at(1)};
+  // Values that depend on the input only through detach: constants to autograd, but not
+  // the same for an input and its reference.
+  std::unordered_set<const Value*> detached;
+  std::vector<Node*> nodes(graph->nodes().begin(), graph->nodes().end());
+  for (Node* node : nodes) {
+    std::vector<bool> input_dependent;
+    bool any = false, any_detached = false;
+    for (const Value* v : node->inputs()) {
+      input_dependent.push_back(dependent.count(v) > 0);
+      any = any || input_dependent.back();
+      any_detached = any_detached || detached.count(v) > 0;
+    }
+    const std::string kind = node->kind().toQualString();
+    if (!any) {
+      if (any_detached) detached.insert(node->outputs().begin(), node->outputs().end());
+      continue;
+    }
+    if (kind == "aten::detach") {  // gradients stop here
+      detached.insert(node->outputs().begin(), node->outputs().end());
+      continue;
+    }
+    const bool detached_factor =
+        kind == "aten::mul" && node->inputs().size() == 2 &&
+        (detached.count(node->inputs()[0]) > 0 || detached.count(node->inputs()[1]) > 0);
+    for (const Value* v : node->outputs()) dependent.insert(v);
+    if (is_structural(node) || linear_ops().count(kind)) continue;
+
+    if (rescale_ops().count(kind) && input_dependent[0]) {
+      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
+    } else if (kind == "aten::max_pool1d") {
+      const auto in = node->inputs();
+      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_max_pool1d",
+                                   {in[1], in[2], in[3], in[4], in[5]}));
+    } else if (kind == "aten::softmax") {
+      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_softmax", {node->inputs()[1]}));
+    } else if (detached_factor && input_dependent[0] != input_dependent[1]) {
+      Value* w = node->inputs()[input_dependent[0] ? 1 : 0];
+      Value* c = node->inputs()[input_dependent[0] ? 0 : 1];
+      Value* z = node->outputs()[0];
+      torch::jit::WithInsertPoint guard(node->next());
+      Value* ruled = graph->insert(c10::Symbol::fromQualString("seqattr::deeplift_detached_product"),
+                                   {w, c, z});
+      z->replaceAllUsesAfterNodeWith(ruled->node(), ruled);
+      dependent.insert(ruled);
+    } else if (bilinear_ops().count(kind)) {
+      const int dependent_factors = static_cast<int>(input_dependent[0]) +
+                                    static_cast<int>(input_dependent.size() > 1 && input_dependent[1]);
+      const bool divisor_dependent = kind == "aten::div" && input_dependent.size() > 1 && input_dependent[1];
+      const bool addmm_product = kind == "aten::addmm" && input_dependent.size() > 2 &&
+                                 input_dependent[1] && input_dependent[2];
+      if ((kind != "aten::addmm" && dependent_factors > 1) || divisor_dependent || addmm_product ||
+          kind == "aten::einsum") {
+        out.unruled_ops.insert(kind);
+      }
+    } else {
+      out.unruled_ops.insert(kind);
+    }
+  }
+  return out;
+}
+
+}  // namespace seqattr::deeplift
