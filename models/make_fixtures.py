@@ -10,6 +10,18 @@ models/demo/example_sequences.fa 64 random sequences of 500 bp (a few N), the de
 models/fixtures/output_1d.pt     returns (N,): not the (N,T) the engine requires
 models/fixtures/output_3d.pt     returns (N,C,L)
 models/fixtures/output_tuple.pt  returns a tuple of two (N,T) tensors
+
+DeepLIFT fixtures, built only from operations with a DeepLIFT rule (summation-to-delta
+must hold on them), random weights:
+models/fixtures/dl_activations.pt     every ruled activation, written functionally, one branch each
+models/fixtures/dl_reused_module.pt   one ReLU module applied three times
+models/fixtures/dl_maxpool.pt         overlapping (kernel > stride), padded and stacked max-pools
+models/fixtures/dl_batchnorm.pt       conv, batchnorm (eval, non-trivial statistics), relu, avg-pool
+models/fixtures/dl_residual.pt        dilated residual adds, crop, mean
+models/fixtures/dl_unruled.pt         a product of two activations and a logsumexp: no rule
+models/fixtures/conv_dense_functional.pt  tests/data/conv_dense.pt's weights, written with
+                                      F.relu and torch.relu instead of ReLU modules
+models/fixtures/conv_dense_reused.pt  the same weights with one ReLU module used twice
 """
 import os
 import random
@@ -62,6 +74,161 @@ class OutputTuple(nn.Module):
         return y, y
 
 
+class Activations(nn.Module):
+    """One branch per ruled activation (functional calls) plus PReLU; outputs (N, 2)."""
+
+    def __init__(self):
+        super().__init__()
+        n = 17  # branches below
+        self.conv = nn.Conv1d(4, 2 * n, kernel_size=5, padding=2)
+        self.prelu = nn.PReLU(2)
+        self.fc = nn.Linear(2 * n, 2)
+
+    def forward(self, x):
+        h = self.conv(x)
+        parts = []
+        parts.append(F.relu(h[:, 0:2]))
+        parts.append(F.relu6(3.0 * h[:, 2:4]))
+        parts.append(F.leaky_relu(h[:, 4:6], 0.1))
+        parts.append(F.elu(h[:, 6:8]))
+        parts.append(F.selu(h[:, 8:10]))
+        parts.append(F.celu(h[:, 10:12]))
+        parts.append(F.gelu(h[:, 12:14]))
+        parts.append(F.silu(h[:, 14:16]))
+        parts.append(F.mish(h[:, 16:18]))
+        parts.append(torch.sigmoid(h[:, 18:20]))
+        parts.append(torch.tanh(h[:, 20:22]))
+        parts.append(F.softplus(h[:, 22:24]))
+        parts.append(F.logsigmoid(h[:, 24:26]))
+        parts.append(F.hardtanh(h[:, 26:28]))
+        parts.append(torch.exp(torch.tanh(h[:, 28:30])))
+        parts.append(torch.log(F.softplus(h[:, 30:32]) + 1.0))
+        parts.append(self.prelu(h[:, 32:34]))
+        return self.fc(torch.cat(parts, dim=1).mean(dim=-1))
+
+
+class ReusedModule(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 8, 7, padding=3)
+        self.c2 = nn.Conv1d(8, 8, 5, padding=2)
+        self.c3 = nn.Conv1d(8, 8, 3, padding=1)
+        self.act = nn.ReLU()
+        self.fc = nn.Linear(8, 2)
+        self.fc.weight.data *= 20  # outputs that move visibly between input and reference
+
+    def forward(self, x):
+        h = self.act(self.c1(x))
+        h = self.act(self.c2(h))
+        h = self.act(self.c3(h))
+        return self.fc(h.mean(dim=-1))
+
+
+class MaxPools(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 6, 7, padding=3)
+        self.c2 = nn.Conv1d(6, 6, 3, padding=1)
+        self.fc = nn.Linear(6 * 13, 2)
+
+    def forward(self, x):  # L = 100
+        h = F.relu(self.c1(x))
+        h = F.max_pool1d(h, kernel_size=5, stride=2, padding=2)  # overlapping, padded: 50
+        h = F.max_pool1d(h, kernel_size=3, stride=1)  # stacked, overlapping: 48
+        h = F.relu(self.c2(h))
+        h = F.max_pool1d(h, kernel_size=4, stride=4, ceil_mode=True)  # 12
+        h = F.max_pool1d(h, kernel_size=2, stride=1, padding=1)  # 13
+        return self.fc(torch.flatten(h, 1))
+
+
+class BatchNormNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 9, padding=4)
+        self.bn = nn.BatchNorm1d(8)
+        self.bn.running_mean.uniform_(-0.5, 0.5)
+        self.bn.running_var.uniform_(0.5, 2.0)
+        self.bn.weight.data.uniform_(0.5, 1.5)
+        self.bn.bias.data.uniform_(-0.2, 0.2)
+        self.fc = nn.Linear(8 * 25, 2)
+
+    def forward(self, x):  # L = 100
+        h = F.relu(self.bn(self.conv(x)))
+        h = F.avg_pool1d(h, 4)
+        return self.fc(torch.flatten(h, 1))
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.iconv = nn.Conv1d(4, 8, 9, padding=4)
+        self.rconvs = nn.ModuleList(
+            nn.Conv1d(8, 8, 3, padding=2 ** i, dilation=2 ** i) for i in range(1, 4))
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = F.relu(self.iconv(x))
+        for conv in self.rconvs:
+            h = h + F.relu(conv(h))
+        h = h[:, :, 10:-10]
+        return self.fc(h.mean(dim=-1))
+
+
+class Unruled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 4, 5, padding=2)
+        self.c2 = nn.Conv1d(4, 4, 5, padding=2)
+
+    def forward(self, x):
+        a = torch.sigmoid(self.c1(x))
+        b = torch.tanh(self.c2(x))
+        product = (a * b).mean(dim=-1)
+        return torch.cat([product[:, :2], torch.logsumexp(b, dim=-1)[:, :2]], dim=1)
+
+
+class ConvDenseFunctional(nn.Module):
+    """tests/data/conv_dense.pt with functional activations (F.relu, torch.relu)."""
+
+    def __init__(self, golden):
+        super().__init__()
+        self.c1, self.c2, self.fc = golden["c1"], golden["c2"], golden["fc"]
+
+    def forward(self, x):
+        h = torch.relu(self.c2(F.relu(self.c1(x))))
+        return self.fc(torch.mean(h, [-1]))
+
+
+class ConvDenseReused(nn.Module):
+    """tests/data/conv_dense.pt with one ReLU module used for both activations."""
+
+    def __init__(self, golden):
+        super().__init__()
+        self.c1, self.c2, self.fc = golden["c1"], golden["c2"], golden["fc"]
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        h = self.act(self.c2(self.act(self.c1(x))))
+        return self.fc(torch.mean(h, [-1]))
+
+
+def golden_conv_dense_layers():
+    """The layers of the golden conv_dense model, rebuilt as nn modules with its weights."""
+    scripted = torch.jit.load(os.path.join(ROOT, "..", "tests", "data", "conv_dense.pt"))
+    layers = {}
+    for name in ("c1", "c2", "fc"):
+        sub = getattr(scripted, name)
+        weight = sub.weight
+        if weight.dim() == 3:
+            layer = nn.Conv1d(weight.shape[1], weight.shape[0], weight.shape[2],
+                              padding=sub.padding, dilation=sub.dilation)
+        else:
+            layer = nn.Linear(weight.shape[1], weight.shape[0])
+        layer.load_state_dict({"weight": weight, "bias": sub.bias})
+        layers[name] = layer
+    return layers
+
+
 def save(module: nn.Module, *path: str) -> None:
     module.eval()
     torch.jit.script(module).save(os.path.join(ROOT, *path))
@@ -86,6 +253,16 @@ def main() -> None:
     save(Output1d(), "fixtures", "output_1d.pt")
     save(Output3d(), "fixtures", "output_3d.pt")
     save(OutputTuple(), "fixtures", "output_tuple.pt")
+    torch.manual_seed(1)
+    save(Activations(), "fixtures", "dl_activations.pt")
+    save(ReusedModule(), "fixtures", "dl_reused_module.pt")
+    save(MaxPools(), "fixtures", "dl_maxpool.pt")
+    save(BatchNormNet(), "fixtures", "dl_batchnorm.pt")
+    save(Residual(), "fixtures", "dl_residual.pt")
+    save(Unruled(), "fixtures", "dl_unruled.pt")
+    golden = golden_conv_dense_layers()
+    save(ConvDenseFunctional(golden), "fixtures", "conv_dense_functional.pt")
+    save(ConvDenseReused(golden), "fixtures", "conv_dense_reused.pt")
     write_example_sequences(os.path.join(ROOT, "demo", "example_sequences.fa"))
 
 

@@ -41,7 +41,8 @@ CLI::App* add_attribute_command(CLI::App& app, AttributeOptions& o) {
   cmd->add_option("--n-shuffles", o.n_shuffles,
                   "deeplift_shap: dinucleotide-shuffled references per sequence")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", o.seed, "deeplift, deeplift_shap: seed of the dinucleotide shuffles");
+  cmd->add_option("--seed", o.seed, "deeplift, deeplift_shap: seed of the dinucleotide shuffles")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--delta-warning", o.delta_warning,
                   "deeplift, deeplift_shap: warn when any |convergence delta| exceeds this")
       ->check(CLI::NonNegativeNumber);

@@ -1,5 +1,6 @@
 #include "engine/attribute_job.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -65,7 +66,7 @@ PreparedMethod prepare_path_method(const AttributeOptions& o, Method method, Mod
 }
 
 deeplift::Plan deeplift_plan(const AttributeOptions& o, Method method, const torch::Tensor& one_hot,
-                             const std::shared_ptr<std::atomic<int64_t>>& only_one) {
+                             const std::shared_ptr<std::vector<bool>>& only_one) {
   deeplift::Plan plan;
   plan.largest_absolute_delta = method == Method::DeepLiftShap;
   const int64_t length = one_hot.size(2);
@@ -88,7 +89,7 @@ deeplift::Plan deeplift_plan(const AttributeOptions& o, Method method, const tor
 
 PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const Model& model,
                                 const torch::Tensor& one_hot, int64_t outputs) {
-  auto only_one = std::make_shared<std::atomic<int64_t>>(0);
+  auto only_one = std::make_shared<std::vector<bool>>();
   const auto plan = deeplift_plan(o, method, one_hot, only_one);
   auto ruled = std::make_shared<deeplift::RuledModel>(deeplift::prepare_model(model));
   PreparedMethod prepared;
@@ -116,8 +117,9 @@ PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const 
       sink(block);
     };
     deeplift::run_deeplift(*ruled, one_hot, plan, o.target, outputs, o.batch_size, checked, progress);
-    if (*only_one > 0) {
-      log::warn(std::to_string(only_one->load()) + " sequence(s) have only one possible "
+    const auto single = std::count(only_one->begin(), only_one->end(), true);
+    if (single > 0) {
+      log::warn(std::to_string(single) + " sequence(s) have only one possible "
                 "dinucleotide shuffle (themselves); their references are copies of it");
     }
     if (over_threshold > 0) {

@@ -1,9 +1,12 @@
 #include "methods/deeplift/graph_rewrite.h"
 
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace seqattr::deeplift {
@@ -64,6 +67,50 @@ Value* insert_rule(torch::jit::Graph& graph, Node* node, const std::string& rule
   return ruled;
 }
 
+// Whether a value can carry gradient: a tensor, or a list/tuple/optional holding tensors.
+// Sizes, flags and other scalars derived from the input do not.
+bool carries_tensors(const Value* value) {
+  const auto& type = value->type();
+  if (type->kind() == c10::TypeKind::TensorType) return true;
+  for (const auto& contained : type->containedTypes()) {
+    if (contained->kind() == c10::TypeKind::TensorType || !contained->containedTypes().empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether any value used inside the node's blocks (if/loop bodies) is in `values`.
+bool blocks_use(const Node* node, const std::unordered_set<const Value*>& values) {
+  for (const auto* block : node->blocks()) {
+    for (const Node* inner : block->nodes()) {
+      for (const Value* v : inner->inputs()) {
+        if (values.count(v)) return true;
+      }
+      if (blocks_use(inner, values)) return true;
+    }
+    for (const Value* v : block->outputs()) {
+      if (values.count(v)) return true;
+    }
+  }
+  return false;
+}
+
+// The model runs in eval mode: read `self.training` as false, so the branches that
+// functional ops take on it (F.relu's inplace, batch norm's training) fold away.
+void fold_eval_mode(torch::jit::Graph& graph) {
+  std::vector<Node*> reads;
+  for (Node* node : graph.nodes()) {
+    if (node->kind() == c10::prim::GetAttr && node->s(c10::attr::name) == "training") {
+      reads.push_back(node);
+    }
+  }
+  for (Node* node : reads) {
+    torch::jit::WithInsertPoint guard(node);
+    node->output()->replaceAllUsesWith(graph.insertConstant(false));
+  }
+}
+
 }  // namespace
 
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
@@ -71,6 +118,10 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
   RewrittenModel out{module.clone(), {}};
   auto graph = out.module.get_method("forward").graph();
   torch::jit::Inline(*graph);
+  fold_eval_mode(*graph);
+  torch::jit::ConstantPropagation(graph);
+  torch::jit::EliminateDeadCode(graph);
+  torch::jit::RemoveListMutation(graph);
   torch::jit::InplaceToFunctionalActivation(graph);  // relu_ -> relu, ...
   torch::jit::RemoveTensorMutation(graph);
 
@@ -90,6 +141,14 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
       any_detached = any_detached || detached.count(v) > 0;
     }
     const std::string kind = node->kind().toQualString();
+    // Control flow that computes tensors from the input: its body is not rewritten. (Shape
+    // checks, which only read sizes, are harmless.)
+    const bool tensor_outputs = std::any_of(node->outputs().begin(), node->outputs().end(),
+                                            [](const Value* v) { return carries_tensors(v); });
+    if (!node->blocks().empty() && tensor_outputs && blocks_use(node, dependent)) {
+      out.unruled_ops.insert(kind);
+      any = true;
+    }
     if (!any) {
       if (any_detached) detached.insert(node->outputs().begin(), node->outputs().end());
       continue;
@@ -101,7 +160,10 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
     const bool detached_factor =
         kind == "aten::mul" && node->inputs().size() == 2 &&
         (detached.count(node->inputs()[0]) > 0 || detached.count(node->inputs()[1]) > 0);
-    for (const Value* v : node->outputs()) dependent.insert(v);
+    for (const Value* v : node->outputs()) {
+      if (carries_tensors(v)) dependent.insert(v);
+    }
+    if (!node->blocks().empty()) continue;
     if (is_structural(node) || linear_ops().count(kind)) continue;
 
     if (rescale_ops().count(kind) && input_dependent[0]) {

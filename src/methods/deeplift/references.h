@@ -3,7 +3,6 @@
 // sequence, or an HDF5 file's /references (N, R, 4, L).
 #include <torch/torch.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
@@ -15,9 +14,9 @@ namespace seqattr::deeplift {
 ReferenceSource constant_references(double value, int64_t length);
 
 // `count` dinucleotide shuffles of each sequence; shuffle j of sequence i depends only on
-// (seed, i, j). Counts into *only_one the sequences that have a single possible shuffle.
+// (seed, i, j). Marks (*only_one)[i] for sequences with a single possible shuffle.
 ReferenceSource shuffled_references(torch::Tensor one_hot, int64_t count, uint64_t seed,
-                                    std::shared_ptr<std::atomic<int64_t>> only_one);
+                                    std::shared_ptr<std::vector<bool>> only_one);
 
 // /references of an HDF5 file, read a block of sequences at a time. Checks the shape
 // against (sequences, R, 4, length) up front and that every column is one-hot when read;
