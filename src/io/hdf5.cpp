@@ -21,6 +21,17 @@ void silence_hdf5_errors() {
   (void)silenced;
 }
 
+// Selects rows [first, first + dims[0]) of a dataset whose other dimensions are dims[1:].
+Handle select_rows(hid_t dataset, hsize_t first, const std::vector<hsize_t>& dims) {
+  Handle file_space(H5Dget_space(dataset), H5Sclose, "get dataspace");
+  std::vector<hsize_t> offset(dims.size(), 0);
+  offset[0] = first;
+  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr,
+                                   dims.data(), nullptr),
+               "select rows");
+  return file_space;
+}
+
 hid_t memory_type_of(const torch::Tensor& t) {
   switch (t.scalar_type()) {
     case torch::kFloat32: return H5T_NATIVE_FLOAT;
@@ -114,13 +125,8 @@ torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::Scal
   shape[0] = static_cast<int64_t>(count);
   auto out = torch::empty(shape, dtype);
   if (count == 0) return out;
-  Handle file_space(H5Dget_space(dataset), H5Sclose, "get dataspace");
-  std::vector<hsize_t> offset(dims.size(), 0);
-  offset[0] = first;
   dims[0] = count;
-  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr,
-                                   dims.data(), nullptr),
-               "select rows");
+  const auto file_space = select_rows(dataset, first, dims);
   Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                       H5Sclose, "create memory dataspace");
   check_status(H5Dread(dataset, memory_type_of(out), memory_space.get(), file_space.get(),
@@ -131,14 +137,9 @@ torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::Scal
 
 void write_rows(hid_t dataset, hsize_t first, const torch::Tensor& rows) {
   TORCH_INTERNAL_ASSERT(rows.is_contiguous() && rows.device().is_cpu());
-  Handle file_space(H5Dget_space(dataset), H5Sclose, "get dataspace");
   std::vector<hsize_t> dims(rows.dim());
   for (int64_t i = 0; i < rows.dim(); ++i) dims[i] = static_cast<hsize_t>(rows.size(i));
-  std::vector<hsize_t> offset(rows.dim(), 0);
-  offset[0] = first;
-  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr,
-                                   dims.data(), nullptr),
-               "select rows");
+  const auto file_space = select_rows(dataset, first, dims);
   Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                       H5Sclose, "create memory dataspace");
   check_status(H5Dwrite(dataset, memory_type_of(rows), memory_space.get(), file_space.get(),

@@ -109,9 +109,11 @@ class OutputContract(TempDirTest):
         text = run("attribute", "--help").stdout
         for option in ("--model", "--fasta", "--method", "--output", "--target", "--batch-size",
                        "--device", "--threads", "--n-steps", "--ig-rule", "--baseline",
-                       "--quiet", "--verbose", "--config"):
+                       "--quiet", "--verbose", "--config", "--references", "--n-shuffles",
+                       "--seed", "--delta-warning", "--save-references"):
             self.assertIn(option, text)
-        for default in ("=0", "=128", "=auto", "=50", "=gausslegendre", "=zeros"):
+        for default in ("=0", "=128", "=auto", "=50", "=gausslegendre", "=zeros", "=20",
+                        "=0.001"):
             self.assertIn(default, text)
         self.assertIn("attribute", run("--help").stdout)
 

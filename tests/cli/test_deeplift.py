@@ -58,6 +58,15 @@ class GoldenDeepLift(DeepLiftTest):
                     self.assertLess(error, TOLERANCE, f"{case} {name}: {error:.3g}")
                 self.assertEqual(json.loads(attrs["parameters"])["references_per_sequence"], 8)
 
+    def test_softmax_rule_equals_tangermeme(self):
+        # tests/data/make_softmax_golden.py: tangermeme 1.4.0 with one pair per batch.
+        out = self.path("softmax.h5")
+        attribute(data("softmax.pt"), data("softmax.fa"), "deeplift_shap", out,
+                  "--references", data("softmax.h5"), "--target", golden_target("softmax"))
+        error = max_relative_error(read(out)[0]["hypothetical_attributions"],
+                                   expected("softmax", "expected/deeplift_shap/hypothetical_attributions"))
+        self.assertLess(error, TOLERANCE)
+
     def test_deeplift_zero_baseline_equals_captum(self):
         for case in ("conv_dense", "mini_bpnet"):
             with self.subTest(case=case):
@@ -142,6 +151,18 @@ class GeneratedReferences(DeepLiftTest):
         attribute(data("conv_dense.pt"), single, "deeplift_shap", out, "--n-shuffles", 6,
                   "--seed", 11, "--save-references")
         self.assertFalse(np.array_equal(read(out)[0]["references"][0], runs[0]["references"][0]))
+
+    def test_saved_references_reproduce_the_run(self):
+        fasta = self.random_fasta(count=3)
+        first = self.path("first.h5")
+        attribute(data("conv_dense.pt"), fasta, "deeplift", first, "--baseline", "dinuc_shuffle",
+                  "--seed", 5, "--save-references")
+        again = self.path("again.h5")
+        attribute(data("conv_dense.pt"), fasta, "deeplift", again, "--references", first)
+        a, b = read(first)[0], read(again)[0]
+        self.assertEqual(a["references"].shape, (3, 1, 4, 100))
+        for name in ("attributions", "hypothetical_attributions", "convergence_delta"):
+            np.testing.assert_allclose(b[name], a[name], rtol=1e-6, atol=1e-8)
 
     def test_seed_changes_shuffles(self):
         fasta = self.random_fasta(count=2)

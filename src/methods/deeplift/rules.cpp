@@ -116,8 +116,10 @@ class MaxPool1d : public torch::autograd::Function<MaxPool1d> {
   }
 };
 
-// Softmax, Captum's rule (which tangermeme copied): rescale multipliers, falling back to
-// the softmax gradient where |x - r| is tiny, then minus their mean over the whole tensor.
+// Softmax, Captum's rule (which tangermeme copied): rescale multipliers, falling back to the
+// softmax gradient at the input where |x - r| is tiny, then minus their mean. Captum takes
+// that mean over the whole batch, which makes a pair's result depend on its batch-mates; here
+// it is over the pair's own elements, which is Captum's rule with one pair per batch.
 class Softmax : public torch::autograd::Function<Softmax> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& y,
@@ -136,18 +138,17 @@ class Softmax : public torch::autograd::Function<Softmax> {
     const auto x = sides(saved[0], inputs, saved[2]);
     const auto y = sides(saved[1], inputs, saved[2]);
     const auto g = grad.narrow(0, inputs, saved[2].size(0));
-    const auto plain = y.reference * (g - (g * y.reference).sum(dim, /*keepdim=*/true));
+    const auto plain = y.input * (g - (g * y.input).sum(dim, /*keepdim=*/true));
     const auto delta_in = x.input - x.reference;
     const auto unnormalised = torch::where(delta_in.abs() < kRescaleEpsilon, plain,
                                            g * ((y.input - y.reference) / delta_in));
-    const auto centred = unnormalised - unnormalised.sum() / unnormalised.numel();
+    const auto per_pair = unnormalised.reshape({unnormalised.size(0), -1});
+    const auto mean = per_pair.sum(1, /*keepdim=*/true) / per_pair.size(1);
+    const auto centred = (per_pair - mean).view(unnormalised.sizes());
     return {on_reference_rows(saved[0], inputs, centred), torch::Tensor(), torch::Tensor()};
   }
 };
 
-// A product z = w * c whose factor w depends on the input only through detach (BPNet's
-// softmax-weighted profile): the multiplier of c is w taken at the pair's input, as the
-// Python tools' gradients on the input half give, for reference rows as well.
 class DetachedProduct : public torch::autograd::Function<DetachedProduct> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& w, const torch::Tensor& c,

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Makes tests/data/softmax.{pt,fa,h5}: tangermeme 1.4.0's deep_lift_shap on a small model
+with a softmax over length, for the softmax rule's test.
+
+tangermeme hooks nn.Softmax with Captum's rule (rescale, then minus the mean over the whole
+batch); batch_size=1 (one pair per batch) is the rule seqattr implements.
+Run under the venv of bench/compare_tangermeme.py:
+    /tmp/tvenv/bin/python tests/data/make_softmax_golden.py
+"""
+import os
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class SoftmaxNet(nn.Module):
+    """Softmax over length of a small conv stack, weighting fixed per-output profiles."""
+
+    def __init__(self, length=60):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 4, 9, padding=4)
+        self.relu = nn.ReLU()
+        self.score = nn.Conv1d(4, 1, 5, padding=2)
+        self.softmax = nn.Softmax(dim=-1)
+        self.profiles = nn.Parameter(torch.randn(3, length))
+
+    def forward(self, x):
+        weights = self.softmax(3.0 * self.score(self.relu(self.c1(x))))  # (N, 1, L)
+        return (weights * self.profiles).sum(dim=-1)                      # (N, 3)
+
+
+def main():
+    from tangermeme.deep_lift_shap import deep_lift_shap
+    from tangermeme.ersatz import dinucleotide_shuffle
+    torch.manual_seed(4)
+    model = SoftmaxNet().eval()
+    n, length, target = 6, 60, 2
+    bases = torch.randint(0, 4, (n, length))
+    X = torch.nn.functional.one_hot(bases, 4).permute(0, 2, 1).float()
+    references = dinucleotide_shuffle(X, n=4, random_state=1)
+    hypothetical = deep_lift_shap(model, X, references=references, target=target, batch_size=1,
+                                  device="cpu", hypothetical=True)
+    torch.jit.script(model).save(os.path.join(HERE, "softmax.pt"))
+    with open(os.path.join(HERE, "softmax.fa"), "w") as f:
+        for i, row in enumerate(bases.tolist()):
+            f.write(f">seq{i}\n{''.join('ACGT'[b] for b in row)}\n")
+    with h5py.File(os.path.join(HERE, "softmax.h5"), "w") as f:
+        f.attrs["target"] = target
+        f["one_hot"] = X.numpy()
+        f["references"] = references.numpy().astype(np.uint8)
+        f["expected/deeplift_shap/hypothetical_attributions"] = hypothetical.numpy()
+
+
+if __name__ == "__main__":
+    main()
