@@ -48,6 +48,8 @@ CLI::App* add_attribute_command(CLI::App& app, AttributeOptions& o) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--save-references", o.save_references,
                 "deeplift, deeplift_shap: also write /references (N,R,4,L) uint8");
+  cmd->add_option("--ism-start", o.ism_start, "ism: first position of the window (0-based)");
+  cmd->add_option("--ism-end", o.ism_end, "ism: end of the window, exclusive (-1: sequence end)");
   auto* quiet = cmd->add_flag("--quiet,-q", o.quiet, "Only warnings and errors; no progress bar");
   cmd->add_flag("--verbose,-v", o.verbose, "Debug logging")->excludes(quiet);
   return cmd;

@@ -19,6 +19,7 @@
 #include "methods/deeplift/deeplift.h"
 #include "methods/deeplift/references.h"
 #include "methods/ig_rules.h"
+#include "methods/ism.h"
 #include "methods/method.h"
 #include "methods/path_attribution.h"
 
@@ -45,6 +46,7 @@ int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target
 // stores, and the call that streams its blocks.
 struct PreparedMethod {
   bool convergence_delta = false;
+  bool ism_delta = false;
   deeplift::ReferenceSource references;  // set when --save-references
   int64_t references_per_sequence = 0;
   std::function<void(const BlockSink&, const ProgressCallback&)> run;
@@ -61,6 +63,28 @@ PreparedMethod prepare_path_method(const AttributeOptions& o, Method method, Mod
   prepared.convergence_delta = plan.convergence_delta;
   prepared.run = [&model, &one_hot, plan, &o](const BlockSink& sink, const ProgressCallback& progress) {
     run_path_attribution(model, one_hot, plan, o.target, o.batch_size, sink, progress);
+  };
+  return prepared;
+}
+
+IsmWindow ism_window(const AttributeOptions& o, int64_t length) {
+  const IsmWindow window{o.ism_start, o.ism_end < 0 ? length : o.ism_end};
+  if (window.start < 0 || window.start >= window.end || window.end > length) {
+    throw InputError("--ism-start " + std::to_string(o.ism_start) + " --ism-end " +
+                     std::to_string(o.ism_end) + ": the window must satisfy 0 <= start < end <= " +
+                     std::to_string(length) + " (the sequence length)");
+  }
+  return window;
+}
+
+PreparedMethod prepare_ism(const AttributeOptions& o, Model& model, const torch::Tensor& one_hot,
+                           int64_t outputs) {
+  const auto window = ism_window(o, one_hot.size(2));
+  PreparedMethod prepared;
+  prepared.ism_delta = true;
+  prepared.run = [&model, &one_hot, window, &o, outputs](const BlockSink& sink,
+                                                          const ProgressCallback& progress) {
+    run_ism(model, one_hot, window, o.target, outputs, o.batch_size, sink, progress);
   };
   return prepared;
 }
@@ -151,6 +175,8 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"seed", o.seed},
           {"delta_warning", o.delta_warning},
           {"save_references", o.save_references},
+          {"ism_start", o.ism_start},
+          {"ism_end", o.ism_end},
           {"quiet", o.quiet},
           {"verbose", o.verbose}};
 }
@@ -176,6 +202,9 @@ void validate(const AttributeOptions& o) {
     throw InputError("--n-shuffles " + std::to_string(o.n_shuffles) + ": must be >= 1");
   }
   if (!(o.delta_warning >= 0)) throw InputError("--delta-warning: must be >= 0");
+  if ((o.ism_start != 0 || o.ism_end != -1) && method != Method::Ism) {
+    throw InputError("--ism-start/--ism-end: only --method ism takes a window");
+  }
   if (o.save_references && !is_deeplift(method)) {
     throw InputError("--save-references: only the deeplift methods have references");
   }
@@ -199,14 +228,16 @@ JobSummary run_attribute(const AttributeOptions& options, const std::string& com
   auto model = Model::load(options.model, device);
   const auto model_sha256 = sha256_of_file(options.model, "--model");
   const int64_t outputs = probe_outputs(model, one_hot, options.target);
-  const auto prepared = is_deeplift(method)
+  const auto prepared = method == Method::Ism ? prepare_ism(options, model, one_hot, outputs)
+                        : is_deeplift(method)
                             ? prepare_deeplift(options, method, model, one_hot, outputs)
                             : prepare_path_method(options, method, model, one_hot);
 
   AtomicOutput output(options.output);
   AttributionFile file(output.temp_path(), {one_hot.size(0), length, outputs,
                                             prepared.convergence_delta,
-                                            prepared.references_per_sequence});
+                                            prepared.references_per_sequence,
+                                            prepared.ism_delta});
   file.write_inputs(names, one_hot);
 
   log::info(c10::str(options.method, ": ", one_hot.size(0), " sequences of ", length,

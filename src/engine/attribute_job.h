@@ -25,6 +25,8 @@ struct AttributeOptions {
   uint64_t seed = 0;          // DeepLIFT: seed of the dinucleotide shuffles
   double delta_warning = 1e-3;
   bool save_references = false;
+  int64_t ism_start = 0;   // ISM window, 0-based half-open
+  int64_t ism_end = -1;    // -1: the sequence end
   bool quiet = false;
   bool verbose = false;
 };

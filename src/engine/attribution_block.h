@@ -12,6 +12,7 @@ struct AttributionBlock {
   torch::Tensor attributions;       // (S, 4, L) float32: hypothetical x one-hot
   torch::Tensor predictions;        // (S, T) float32
   torch::Tensor convergence_delta;  // (S,) float32, or undefined when the method has none
+  torch::Tensor ism_delta;          // (S, 4, L) float32, ISM only
 };
 
 // Receives blocks in input order; each sequence appears in exactly one block.

@@ -20,6 +20,9 @@ AttributionFile::AttributionFile(const std::string& path, const OutputLayout& la
     convergence_delta_ =
         h5::create_dataset(file_.get(), "convergence_delta", H5T_IEEE_F32LE, {n}, 1024);
   }
+  if (layout.ism_delta) {
+    ism_delta_ = h5::create_dataset(file_.get(), "ism_delta", H5T_IEEE_F32LE, {n, 4, l}, kChunkRows);
+  }
   if (layout.references > 0) {
     references_ = h5::create_dataset(file_.get(), "references", H5T_STD_U8LE,
                                      {n, static_cast<hsize_t>(layout.references), 4, l}, 8);
@@ -47,6 +50,10 @@ void AttributionFile::write_block(const AttributionBlock& block) {
     TORCH_INTERNAL_ASSERT(block.convergence_delta.defined());
     h5::write_rows(convergence_delta_.get(), first, block.convergence_delta.contiguous());
   }
+  if (layout_.ism_delta) {
+    TORCH_INTERNAL_ASSERT(block.ism_delta.defined());
+    h5::write_rows(ism_delta_.get(), first, block.ism_delta.contiguous());
+  }
 }
 
 void AttributionFile::write_references(int64_t first, const torch::Tensor& references) {
@@ -70,6 +77,7 @@ void AttributionFile::close() {
   predictions_.close();
   convergence_delta_.close();
   references_.close();
+  ism_delta_.close();
   H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
   file_.close();
 }

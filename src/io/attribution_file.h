@@ -15,6 +15,7 @@ struct OutputLayout {
   int64_t outputs = 0;  // T, the model's output columns
   bool convergence_delta = false;
   int64_t references = 0;  // R: write /references (N, R, 4, L) uint8 when > 0
+  bool ism_delta = false;
 };
 
 struct RunDescription {
@@ -39,7 +40,7 @@ class AttributionFile {
  private:
   OutputLayout layout_;
   h5::Handle file_;
-  h5::Handle attributions_, hypothetical_, predictions_, convergence_delta_, references_;
+  h5::Handle attributions_, hypothetical_, predictions_, convergence_delta_, references_, ism_delta_;
 };
 
 }  // namespace seqattr

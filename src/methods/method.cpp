@@ -11,7 +11,8 @@ const EnumNames<Method>& method_table() {
                                         {Method::InputXGradient, "input_x_gradient"},
                                         {Method::IntegratedGradients, "integrated_gradients"},
                                         {Method::DeepLift, "deeplift"},
-                                        {Method::DeepLiftShap, "deeplift_shap"}});
+                                        {Method::DeepLiftShap, "deeplift_shap"},
+                                        {Method::Ism, "ism"}});
   return table;
 }
 

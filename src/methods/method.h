@@ -5,7 +5,7 @@
 namespace seqattr {
 
 // Attribution methods of `seqattr attribute --method`.
-enum class Method { Gradient, InputXGradient, IntegratedGradients, DeepLift, DeepLiftShap };
+enum class Method { Gradient, InputXGradient, IntegratedGradients, DeepLift, DeepLiftShap, Ism };
 
 Method parse_method(const std::string& name);  // throws InputError naming --method
 std::string method_name(Method method);

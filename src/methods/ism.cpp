@@ -1,0 +1,121 @@
+#include "methods/ism.h"
+
+#include <vector>
+
+#include "engine/row_chunks.h"
+
+namespace seqattr {
+namespace {
+
+// One substitution: sequence (relative to the pass's first sequence), position, new base.
+struct Mutation {
+  int64_t sequence, position, base;
+};
+
+// Walks every non-identity substitution of every sequence, sequence-major, position, base.
+class MutationCursor {
+ public:
+  MutationCursor(const torch::Tensor& one_hot, const IsmWindow& window)
+      : one_hot_(one_hot.accessor<uint8_t, 3>()), window_(window), sequences_(one_hot.size(0)),
+        position_(window.start) {
+    skip_identity();
+  }
+
+  bool done() const { return sequence_ >= sequences_; }
+  int64_t sequence() const { return sequence_; }
+
+  Mutation next() {
+    Mutation m{sequence_, position_, base_};
+    advance();
+    skip_identity();
+    return m;
+  }
+
+ private:
+  void advance() {
+    if (++base_ < 4) return;
+    base_ = 0;
+    if (++position_ < window_.end) return;
+    position_ = window_.start;
+    ++sequence_;
+  }
+  void skip_identity() {
+    while (!done() && one_hot_[sequence_][base_][position_]) advance();
+  }
+
+  torch::TensorAccessor<uint8_t, 3> one_hot_;
+  IsmWindow window_;
+  int64_t sequences_;
+  int64_t sequence_ = 0, position_, base_ = 0;
+};
+
+// Mutants of `pass`, built from their sequences' one-hot rows [first, ...).
+torch::Tensor make_mutants(const torch::Tensor& one_hot, int64_t first,
+                           const std::vector<Mutation>& pass) {
+  std::vector<int64_t> rows;
+  for (const auto& m : pass) rows.push_back(first + m.sequence);
+  auto mutants = one_hot.index_select(0, torch::tensor(rows, torch::kLong)).to(torch::kFloat32);
+  auto acc = mutants.accessor<float, 3>();
+  for (size_t r = 0; r < pass.size(); ++r) {
+    for (int c = 0; c < 4; ++c) acc[r][c][pass[r].position] = 0.0f;
+    acc[r][pass[r].base][pass[r].position] = 1.0f;
+  }
+  return mutants;
+}
+
+}  // namespace
+
+void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window, int64_t target,
+             int64_t outputs, int64_t batch_rows, const BlockSink& sink,
+             const ProgressCallback& progress) {
+  TORCH_INTERNAL_ASSERT(window.start >= 0 && window.start < window.end &&
+                        window.end <= one_hot.size(2));
+  torch::NoGradGuard no_grad;
+  const int64_t length = one_hot.size(2);
+  const auto cpu = torch::TensorOptions().dtype(torch::kFloat32);
+  CarriedRows deltas({4, length}, cpu);
+  CarriedRows predictions({outputs}, cpu);
+  MutationCursor cursor(one_hot, window);
+  RowChunk chunk;  // only the sequence fields are used
+  while (!cursor.done()) {
+    chunk.seq_begin = chunk.finished_end;
+    std::vector<Mutation> pass;
+    while (!cursor.done() && static_cast<int64_t>(pass.size()) < batch_rows) {
+      auto m = cursor.next();
+      m.sequence -= chunk.seq_begin;
+      pass.push_back(m);
+    }
+    chunk.seq_end = chunk.seq_begin + pass.back().sequence + 1;
+    chunk.finished_end = cursor.done() ? one_hot.size(0) : cursor.sequence();
+
+    // f(input) of the pass's sequences, once; then the mutants.
+    const auto inputs = one_hot.slice(0, chunk.seq_begin, chunk.seq_end);
+    const auto reference = predict(model, inputs, batch_rows);
+    const auto scores = predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
+                            .select(1, target);
+    auto& delta = deltas.cover(chunk);
+    auto delta_acc = delta.accessor<float, 3>();
+    const auto score_acc = scores.accessor<float, 1>();
+    const auto reference_acc = reference.accessor<float, 2>();
+    for (size_t r = 0; r < pass.size(); ++r) {
+      const auto& m = pass[r];
+      delta_acc[m.sequence][m.base][m.position] = score_acc[r] - reference_acc[m.sequence][target];
+    }
+    predictions.cover(chunk).narrow(0, 0, chunk.seq_end - chunk.seq_begin).copy_(reference);
+
+    const auto finished_delta = deltas.release_finished(chunk);
+    const auto finished_pred = predictions.release_finished(chunk);
+    if (finished_delta.size(0) == 0) continue;
+    AttributionBlock block;
+    block.first = chunk.seq_begin;
+    block.ism_delta = finished_delta;
+    block.hypothetical = finished_delta - finished_delta.mean(1, /*keepdim=*/true);
+    block.attributions =
+        block.hypothetical * one_hot.slice(0, chunk.seq_begin, chunk.finished_end).to(torch::kFloat32);
+    block.predictions = finished_pred;
+    sink(block);
+    progress(chunk.finished_end);
+  }
+}
+
+}  // namespace seqattr
