@@ -22,6 +22,11 @@ models/fixtures/dl_unruled.pt         a product of two activations and a logsume
 models/fixtures/conv_dense_functional.pt  tests/data/conv_dense.pt's weights, written with
                                       F.relu and torch.relu instead of ReLU modules
 models/fixtures/conv_dense_reused.pt  the same weights with one ReLU module used twice
+
+ISM benchmark model:
+models/fixtures/dense_first.pt        flatten then linear on the input (100 bp): fast ISM does not apply
+models/fixtures/basset_600.pt         Basset-shaped (3 conv + max-pool blocks, 2 dense layers),
+                                      600 bp in, 8 outputs, random weights
 """
 import os
 import random
@@ -212,6 +217,34 @@ class ConvDenseReused(nn.Module):
         return self.fc(torch.mean(h, [-1]))
 
 
+class DenseFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(400, 2)
+
+    def forward(self, x):  # L = 100
+        return self.fc(torch.flatten(x, 1))
+
+
+class Basset600(nn.Module):
+    """Basset's shape at 600 bp, narrowed to keep the file small."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 128, 19, padding=9)
+        self.c2 = nn.Conv1d(128, 128, 11, padding=5)
+        self.c3 = nn.Conv1d(128, 128, 7, padding=3)
+        self.bn1 = nn.BatchNorm1d(128)
+        self.fc1 = nn.Linear(128 * 12, 256)
+        self.fc2 = nn.Linear(256, 8)
+
+    def forward(self, x):  # L = 600
+        h = F.max_pool1d(F.relu(self.bn1(self.c1(x))), 3)   # 200
+        h = F.max_pool1d(F.relu(self.c2(h)), 4)             # 50
+        h = F.max_pool1d(F.relu(self.c3(h)), 4)             # 12
+        return self.fc2(F.relu(self.fc1(torch.flatten(h, 1))))
+
+
 def golden_conv_dense_layers():
     """The layers of the golden conv_dense model, rebuilt as nn modules with its weights."""
     scripted = torch.jit.load(os.path.join(ROOT, "..", "tests", "data", "conv_dense.pt"))
@@ -260,6 +293,8 @@ def main() -> None:
     save(BatchNormNet(), "fixtures", "dl_batchnorm.pt")
     save(Residual(), "fixtures", "dl_residual.pt")
     save(Unruled(), "fixtures", "dl_unruled.pt")
+    save(Basset600(), "fixtures", "basset_600.pt")
+    save(DenseFirst(), "fixtures", "dense_first.pt")
     golden = golden_conv_dense_layers()
     save(ConvDenseFunctional(golden), "fixtures", "conv_dense_functional.pt")
     save(ConvDenseReused(golden), "fixtures", "conv_dense_reused.pt")

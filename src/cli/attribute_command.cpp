@@ -50,6 +50,10 @@ CLI::App* add_attribute_command(CLI::App& app, AttributeOptions& o) {
                 "deeplift, deeplift_shap: also write /references (N,R,4,L) uint8");
   cmd->add_option("--ism-start", o.ism_start, "ism: first position of the window (0-based)");
   cmd->add_option("--ism-end", o.ism_end, "ism: end of the window, exclusive (-1: sequence end)");
+  cmd->add_option("--ism-mode", o.ism_mode,
+                  "ism: fast recomputes only the changed windows; auto uses it when the graph "
+                  "qualifies")
+      ->check(CLI::IsMember({"naive", "fast", "auto"}));
   auto* quiet = cmd->add_flag("--quiet,-q", o.quiet, "Only warnings and errors; no progress bar");
   cmd->add_flag("--verbose,-v", o.verbose, "Debug logging")->excludes(quiet);
   return cmd;

@@ -80,11 +80,24 @@ IsmWindow ism_window(const AttributeOptions& o, int64_t length) {
 PreparedMethod prepare_ism(const AttributeOptions& o, Model& model, const torch::Tensor& one_hot,
                            int64_t outputs) {
   const auto window = ism_window(o, one_hot.size(2));
+  std::shared_ptr<FastIsmPlan> fast;
+  if (o.ism_mode != "naive") {
+    fast = std::make_shared<FastIsmPlan>(FastIsmPlan::analyse(model));
+    if (!fast->qualifies()) {
+      if (o.ism_mode == "fast") {
+        throw InputError("--ism-mode fast: model '" + model.path() + "' does not qualify: " +
+                         fast->reason());
+      }
+      log::debug("fast ISM does not apply, running naive ISM: " + fast->reason());
+      fast.reset();
+    }
+  }
   PreparedMethod prepared;
   prepared.ism_delta = true;
-  prepared.run = [&model, &one_hot, window, &o, outputs](const BlockSink& sink,
-                                                          const ProgressCallback& progress) {
-    run_ism(model, one_hot, window, o.target, outputs, o.batch_size, sink, progress);
+  prepared.notes["ism_mode_used"] = fast ? "fast" : "naive";
+  prepared.run = [&model, &one_hot, window, &o, outputs, fast](const BlockSink& sink,
+                                                                const ProgressCallback& progress) {
+    run_ism(model, one_hot, window, o.target, outputs, o.batch_size, fast.get(), sink, progress);
   };
   return prepared;
 }
@@ -177,6 +190,7 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"save_references", o.save_references},
           {"ism_start", o.ism_start},
           {"ism_end", o.ism_end},
+          {"ism_mode", o.ism_mode},
           {"quiet", o.quiet},
           {"verbose", o.verbose}};
 }
@@ -204,6 +218,9 @@ void validate(const AttributeOptions& o) {
   if (!(o.delta_warning >= 0)) throw InputError("--delta-warning: must be >= 0");
   if ((o.ism_start != 0 || o.ism_end != -1) && method != Method::Ism) {
     throw InputError("--ism-start/--ism-end: only --method ism takes a window");
+  }
+  if (o.ism_mode != "naive" && o.ism_mode != "fast" && o.ism_mode != "auto") {
+    throw InputError("--ism-mode '" + o.ism_mode + "': expected naive, fast or auto");
   }
   if (o.save_references && !is_deeplift(method)) {
     throw InputError("--save-references: only the deeplift methods have references");

@@ -27,6 +27,7 @@ struct AttributeOptions {
   bool save_references = false;
   int64_t ism_start = 0;   // ISM window, 0-based half-open
   int64_t ism_end = -1;    // -1: the sequence end
+  std::string ism_mode = "auto";  // naive | fast | auto (fast when the graph qualifies)
   bool quiet = false;
   bool verbose = false;
 };

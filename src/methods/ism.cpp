@@ -1,11 +1,16 @@
 #include "methods/ism.h"
 
+#include <memory>
 #include <vector>
 
 #include "engine/row_chunks.h"
 
 namespace seqattr {
 namespace {
+
+// Fast ISM scores one block of this many positions (up to 4 x as many mutants) a pass.
+// Fixed blocks of absolute positions make its rounding independent of --batch-size.
+constexpr int64_t kFastBlock = 16;
 
 // One substitution: sequence (relative to the pass's first sequence), position, new base.
 struct Mutation {
@@ -23,6 +28,7 @@ class MutationCursor {
 
   bool done() const { return sequence_ >= sequences_; }
   int64_t sequence() const { return sequence_; }
+  int64_t position() const { return position_; }
 
   Mutation next() {
     Mutation m{sequence_, position_, base_};
@@ -66,7 +72,7 @@ torch::Tensor make_mutants(const torch::Tensor& one_hot, int64_t first,
 }  // namespace
 
 void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window, int64_t target,
-             int64_t outputs, int64_t batch_rows, const BlockSink& sink,
+             int64_t outputs, int64_t batch_rows, const FastIsmPlan* fast, const BlockSink& sink,
              const ProgressCallback& progress) {
   TORCH_INTERNAL_ASSERT(window.start >= 0 && window.start < window.end &&
                         window.end <= one_hot.size(2));
@@ -77,10 +83,17 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
   CarriedRows predictions({outputs}, cpu);
   MutationCursor cursor(one_hot, window);
   RowChunk chunk;  // only the sequence fields are used
+  std::unique_ptr<FastIsmPlan::Session> session;
+  int64_t session_sequence = -1;
   while (!cursor.done()) {
     chunk.seq_begin = chunk.finished_end;
     std::vector<Mutation> pass;
-    while (!cursor.done() && static_cast<int64_t>(pass.size()) < batch_rows) {
+    // Fast passes hold one block of one sequence: its cached activations serve every mutant.
+    const int64_t pass_sequence = cursor.sequence();
+    const int64_t pass_block = cursor.position() / kFastBlock;
+    while (!cursor.done() &&
+           (fast ? cursor.sequence() == pass_sequence && cursor.position() / kFastBlock == pass_block
+                 : static_cast<int64_t>(pass.size()) < batch_rows)) {
       auto m = cursor.next();
       m.sequence -= chunk.seq_begin;
       pass.push_back(m);
@@ -91,8 +104,22 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
     // f(input) of the pass's sequences, once; then the mutants.
     const auto inputs = one_hot.slice(0, chunk.seq_begin, chunk.seq_end);
     const auto reference = predict(model, inputs, batch_rows);
-    const auto scores = predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
-                            .select(1, target);
+    torch::Tensor scores;
+    if (fast) {
+      if (session_sequence != pass_sequence) {
+        session = std::make_unique<FastIsmPlan::Session>(fast->start(one_hot[pass_sequence]));
+        session_sequence = pass_sequence;
+      }
+      std::vector<int64_t> positions, bases;
+      for (const auto& m : pass) {
+        positions.push_back(m.position);
+        bases.push_back(m.base);
+      }
+      scores = session->score(positions, bases, target).to(torch::kFloat32);
+    } else {
+      scores = predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
+                   .select(1, target);
+    }
     auto& delta = deltas.cover(chunk);
     auto delta_acc = delta.accessor<float, 3>();
     const auto score_acc = scores.accessor<float, 1>();

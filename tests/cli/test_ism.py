@@ -1,14 +1,20 @@
 """In-silico saturation mutagenesis: tangermeme's three outputs, windows, N, batching."""
+import json
 import os
+import random
 
 import h5py
 import numpy as np
 import torch
 
-from seqattr_cli import (GOLDEN, TempDirTest, attribute, data, golden_target,
+from seqattr_cli import (GOLDEN, MODELS, TempDirTest, attribute, data, golden_target,
                          max_relative_error, read, run)
 
 TOLERANCE = 1e-4
+
+
+def fixture(name):
+    return os.path.join(MODELS, "fixtures", name + ".pt")
 
 
 def expected(case, name):
@@ -56,11 +62,12 @@ class Ism(TempDirTest):
                                    rtol=1e-6, atol=1e-7)
 
     def test_window_and_batching(self):
-        full = self.ism(data("mini_bpnet.pt"), data("mini_bpnet.fa"), "--batch-size", 1000)
+        full = self.ism(data("mini_bpnet.pt"), data("mini_bpnet.fa"), "--batch-size", 1000,
+                        "--ism-mode", "naive")
         for start, end, batch in [(0, 30, 64), (150, 160, 5), (40, 41, 3), (0, 160, 97)]:
             with self.subTest(start=start, end=end, batch=batch):
                 part = self.ism(data("mini_bpnet.pt"), data("mini_bpnet.fa"), "--ism-start", start,
-                                "--ism-end", end, "--batch-size", batch)
+                                "--ism-end", end, "--batch-size", batch, "--ism-mode", "naive")
                 # The order and grouping of work never change a result, to the bit.
                 np.testing.assert_array_equal(part["ism_delta"][:, :, start:end],
                                               full["ism_delta"][:, :, start:end])
@@ -81,3 +88,59 @@ class Ism(TempDirTest):
                 self.assertIn("--ism-start", proc.stderr.strip().splitlines()[-1])
                 self.assertIn("160", proc.stderr)
                 self.assertFalse(os.path.exists(out))
+
+
+class FastIsm(TempDirTest):
+    """Fast ISM against full recomputation, in float32 as users run it. (Exactness of the
+    windows is checked in float64 by tests/unit/test_fast_ism.cpp.)"""
+
+    def run_mode(self, model, fasta, mode, *extra):
+        out = self.path(mode + ".h5")
+        proc = attribute(model, fasta, "ism", out, "--ism-mode", mode, *extra)
+        arrays, attrs = read(out)
+        return arrays, json.loads(attrs["parameters"]), proc
+
+    def test_fast_equals_naive(self):
+        n_fasta = self.write("n.fa", "".join(
+            f">s{i}\n{''.join(random.Random(i).choice('ACGTN') for _ in range(100))}\n"
+            for i in range(3)))
+        cases = [(data("conv_dense.pt"), data("conv_dense.fa"), 2, []),
+                 (data("mini_basset.pt"), data("mini_basset.fa"), 1, []),
+                 (data("mini_bpnet.pt"), data("mini_bpnet.fa"), 0, ["--ism-start", "0", "--ism-end", "40"]),
+                 (data("mini_bpnet.pt"), data("mini_bpnet.fa"), 1, ["--ism-start", "120", "--ism-end", "160"]),
+                 (fixture("dl_batchnorm"), n_fasta, 0, []),
+                 (fixture("dl_residual"), n_fasta, 1, [])]
+        for model, fasta, target, extra in cases:
+            with self.subTest(model=model, target=target):
+                naive, _, _ = self.run_mode(model, fasta, "naive", "--target", target, *extra)
+                fast, parameters, _ = self.run_mode(model, fasta, "fast", "--target", target, *extra)
+                self.assertEqual(parameters["ism_mode_used"], "fast")
+                # Within 1e-5 of the largest delta, plus a few float32 ulps of the outputs
+                # whose difference the delta is (windowed convolutions sum in another order).
+                ulps = 8 * np.finfo(np.float32).eps * np.abs(naive["predictions"]).max()
+                tolerance = 1e-5 * np.abs(naive["ism_delta"]).max() + ulps
+                self.assertLess(np.abs(fast["ism_delta"] - naive["ism_delta"]).max(), tolerance)
+
+    def test_fast_does_not_depend_on_batch_size(self):
+        # Fast passes are fixed blocks of positions, whatever --batch-size says.
+        runs = [self.run_mode(data("mini_bpnet.pt"), data("mini_bpnet.fa"), "fast",
+                              "--batch-size", batch)[0] for batch in (7, 64, 1000)]
+        for other in runs[1:]:
+            np.testing.assert_array_equal(other["ism_delta"], runs[0]["ism_delta"])
+
+    def test_auto_falls_back_and_says_why(self):
+        fasta = data("conv_dense.fa")
+        out = self.path("auto.h5")
+        proc = run("attribute", "--verbose", "--model", fixture("dense_first"), "--fasta", fasta,
+                   "--method", "ism", "--output", out)
+        self.assertEqual(json.loads(read(out)[1]["parameters"])["ism_mode_used"], "naive")
+        self.assertIn("aten::flatten", proc.stderr)
+        out = self.path("fast.h5")
+        proc = run("attribute", "--model", fixture("dense_first"), "--fasta", fasta,
+                   "--method", "ism", "--ism-mode", "fast", "--output", out, check=False)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("does not qualify", proc.stderr)
+        self.assertIn("aten::flatten", proc.stderr)
+        self.assertFalse(os.path.exists(out))
+        _, parameters, _ = self.run_mode(data("conv_dense.pt"), fasta, "auto")
+        self.assertEqual(parameters["ism_mode_used"], "fast")
