@@ -81,6 +81,24 @@ Slot window(torch::Tensor reference, int64_t lo, int64_t hi, torch::Tensor data)
   return s;
 }
 
+using Operations = std::unordered_map<const Node*, torch::jit::Operation>;
+
+// The operators of every node of `graph` that has one (list and tuple construction do not).
+std::shared_ptr<Operations> lookup_operations(torch::jit::Graph& graph) {
+  auto operations = std::make_shared<Operations>();
+  for (Node* node : graph.nodes()) {
+    if (node->kind() == c10::prim::Constant || node->kind() == c10::prim::ListConstruct ||
+        node->kind() == c10::prim::TupleConstruct || node->kind() == c10::prim::ListUnpack ||
+        node->kind() == c10::prim::TupleUnpack) {
+      continue;
+    }
+    operations->emplace(node, node->getOperation());
+  }
+  return operations;
+}
+
+thread_local Operations* t_operations = nullptr;
+
 // Runs one node on `inputs`. List and tuple construction have no operator schema (the
 // interpreter builds them itself), so they are built here.
 std::vector<c10::IValue> run_node(Node* node, std::vector<c10::IValue> inputs) {
@@ -101,7 +119,11 @@ std::vector<c10::IValue> run_node(Node* node, std::vector<c10::IValue> inputs) {
     return std::vector<c10::IValue>(elements.begin(), elements.end());
   }
   torch::jit::Stack stack(std::move(inputs));
-  node->getOperation()(stack);
+  if (t_operations) {
+    t_operations->at(node)(stack);
+  } else {
+    node->getOperation()(stack);
+  }
   return stack;
 }
 
@@ -416,6 +438,7 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
       return plan;
     }
   }
+  plan.operations_ = lookup_operations(*plan.graph_);
   plan.qualifies_ = true;
   return plan;
 }
@@ -424,6 +447,7 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
   Session session;
   session.plan_ = this;
   torch::NoGradGuard no_grad;
+  t_operations = operations_.get();
   session.input_ = one_hot.unsqueeze(0).to(device_, dtype_);
   auto& env = session.reference_;
   env[graph_->inputs().at(0)] = frozen_._ivalue();
@@ -455,6 +479,7 @@ torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
     column.zero_();
     column[bases[r]] = 1.0f;
   }
+  t_operations = plan_->operations_.get();
   MutantPass pass(reference_, rows);
   pass.set(graph->inputs().at(1), std::move(input));
   for (Node* node : graph->nodes()) {

@@ -54,6 +54,8 @@ class FastIsmPlan {
   std::shared_ptr<torch::jit::Graph> graph_;
   torch::Device device_ = torch::kCPU;
   torch::ScalarType dtype_ = torch::kFloat32;  // the model's parameters' dtype
+  // Each node's operator, looked up once (lookup is far slower than a small window's work).
+  std::shared_ptr<std::unordered_map<const torch::jit::Node*, torch::jit::Operation>> operations_;
   bool qualifies_ = false;
   std::string reason_;
 };

@@ -85,6 +85,7 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
   RowChunk chunk;  // only the sequence fields are used
   std::unique_ptr<FastIsmPlan::Session> session;
   int64_t session_sequence = -1;
+  int64_t predicted_end = 0;  // sequences before it have their f(input) in `predictions`
   while (!cursor.done()) {
     chunk.seq_begin = chunk.finished_end;
     std::vector<Mutation> pass;
@@ -101,9 +102,15 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
     chunk.seq_end = chunk.seq_begin + pass.back().sequence + 1;
     chunk.finished_end = cursor.done() ? one_hot.size(0) : cursor.sequence();
 
-    // f(input) of the pass's sequences, once; then the mutants.
-    const auto inputs = one_hot.slice(0, chunk.seq_begin, chunk.seq_end);
-    const auto reference = predict(model, inputs, batch_rows);
+    // f(input), once per sequence (a sequence's mutants may span many passes).
+    auto& carried_predictions = predictions.cover(chunk);
+    if (chunk.seq_end > predicted_end) {
+      const int64_t from = std::max(chunk.seq_begin, predicted_end);
+      carried_predictions.narrow(0, from - chunk.seq_begin, chunk.seq_end - from)
+          .copy_(predict(model, one_hot.slice(0, from, chunk.seq_end), batch_rows));
+      predicted_end = chunk.seq_end;
+    }
+    const auto reference = carried_predictions.narrow(0, 0, chunk.seq_end - chunk.seq_begin);
     torch::Tensor scores;
     if (fast) {
       if (session_sequence != pass_sequence) {
@@ -128,7 +135,6 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
       const auto& m = pass[r];
       delta_acc[m.sequence][m.base][m.position] = score_acc[r] - reference_acc[m.sequence][target];
     }
-    predictions.cover(chunk).narrow(0, 0, chunk.seq_end - chunk.seq_begin).copy_(reference);
 
     const auto finished_delta = deltas.release_finished(chunk);
     const auto finished_pred = predictions.release_finished(chunk);
