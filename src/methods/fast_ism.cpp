@@ -153,6 +153,14 @@ class MutantPass {
   }
   int64_t rows() const { return rows_; }
 
+  // Whether every input after the first is independent of the input sequence.
+  bool rest_constant(const Node* node) const {
+    for (size_t i = 1; i < node->inputs().size(); ++i) {
+      if (dependent(node->inputs()[i])) return false;
+    }
+    return true;
+  }
+
   // Runs `node` windowed if it can; returns false otherwise.
   bool try_windowed(Node* node);
   // Runs `node` on materialized inputs.
@@ -234,10 +242,7 @@ bool MutantPass::try_windowed(Node* node) {
 
 bool MutantPass::windowed_pointwise(Node* node) {
   const Value* x = node->inputs()[0];
-  if (!is_window(*this, x)) return false;
-  for (size_t i = 1; i < node->inputs().size(); ++i) {
-    if (dependent(node->inputs()[i])) return false;
-  }
+  if (!is_window(*this, x) || !rest_constant(node)) return false;
   std::vector<c10::IValue> inputs = {slot(x).data};
   for (size_t i = 1; i < node->inputs().size(); ++i) inputs.push_back(plain(node->inputs()[i]));
   const auto out = run_node(node, std::move(inputs));
@@ -287,10 +292,7 @@ bool MutantPass::windowed_binary(Node* node) {
 bool MutantPass::windowed_conv(Node* node) {
   // conv1d(input, weight, bias, stride, padding, dilation, groups)
   const Value* x = node->inputs()[0];
-  if (!is_window(*this, x) || node->inputs().size() != 7) return false;
-  for (size_t i = 1; i < 7; ++i) {
-    if (dependent(node->inputs()[i])) return false;
-  }
+  if (!is_window(*this, x) || node->inputs().size() != 7 || !rest_constant(node)) return false;
   if (!plain(node->inputs()[4]).isIntList()) return false;  // padding="same" etc.
   const auto& in = slot(x);
   const auto weight = plain(node->inputs()[1]).toTensor();
@@ -319,10 +321,7 @@ bool MutantPass::windowed_conv(Node* node) {
 
 bool MutantPass::windowed_slice(Node* node) {
   const Value* x = node->inputs()[0];
-  if (!is_window(*this, x)) return false;
-  for (size_t i = 1; i < node->inputs().size(); ++i) {
-    if (dependent(node->inputs()[i])) return false;
-  }
+  if (!is_window(*this, x) || !rest_constant(node)) return false;
   const auto& in = slot(x);
   const int64_t rank = in.reference.dim();
   int64_t dim = plain(node->inputs()[1]).toInt();

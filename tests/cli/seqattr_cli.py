@@ -21,6 +21,17 @@ def data(name):
     return os.path.join(DATA, name)
 
 
+def fixture(name):
+    """A fixture model made by models/make_fixtures.py."""
+    return os.path.join(MODELS, "fixtures", name + ".pt")
+
+
+def expected(case, name):
+    """An array of a golden case's .h5 file."""
+    with h5py.File(data(case + ".h5"), "r") as f:
+        return f[name][()]
+
+
 def golden_target(case):
     with h5py.File(data(case + ".h5"), "r") as f:
         return int(f.attrs["target"])

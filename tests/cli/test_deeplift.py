@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import torch
 
-from seqattr_cli import (GOLDEN, MODELS, TempDirTest, attribute, data, golden_target,
-                         max_relative_error, read, run)
+from seqattr_cli import (GOLDEN, TempDirTest, attribute, data, expected, fixture,
+                         golden_target, max_relative_error, read, run)
 
 TOLERANCE = 1e-4      # of the expected array's largest magnitude
 SUMMATION = 1e-5      # of the largest |f(x) - f(r)|
@@ -17,13 +17,6 @@ RULED_FIXTURES = ["dl_activations", "dl_reused_module", "dl_maxpool", "dl_batchn
                   "dl_residual", "conv_dense_functional", "conv_dense_reused"]
 
 
-def fixture(name):
-    return os.path.join(MODELS, "fixtures", name + ".pt")
-
-
-def expected(case, name):
-    with h5py.File(data(case + ".h5"), "r") as f:
-        return f[name][()]
 
 
 class DeepLiftTest(TempDirTest):

@@ -3,23 +3,15 @@ import json
 import os
 import random
 
-import h5py
 import numpy as np
 import torch
 
-from seqattr_cli import (GOLDEN, MODELS, TempDirTest, attribute, data, golden_target,
-                         max_relative_error, read, run)
+from seqattr_cli import (GOLDEN, TempDirTest, attribute, data, expected, fixture,
+                         golden_target, max_relative_error, read, run)
 
 TOLERANCE = 1e-4
 
 
-def fixture(name):
-    return os.path.join(MODELS, "fixtures", name + ".pt")
-
-
-def expected(case, name):
-    with h5py.File(data(case + ".h5"), "r") as f:
-        return f[name][()]
 
 
 class Ism(TempDirTest):
