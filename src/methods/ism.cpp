@@ -110,7 +110,7 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
           .copy_(predict(model, one_hot.slice(0, from, chunk.seq_end), batch_rows));
       predicted_end = chunk.seq_end;
     }
-    const auto reference = carried_predictions.narrow(0, 0, chunk.seq_end - chunk.seq_begin);
+    // Each mutant's f(mutant) - f(input), in pass order.
     torch::Tensor scores;
     if (fast) {
       if (session_sequence != pass_sequence) {
@@ -127,13 +127,15 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
       scores = predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
                    .select(1, target);
     }
-    auto& delta = deltas.cover(chunk);
-    auto delta_acc = delta.accessor<float, 3>();
-    const auto score_acc = scores.accessor<float, 1>();
-    const auto reference_acc = reference.accessor<float, 2>();
+    std::vector<int64_t> owners;
+    for (const auto& m : pass) owners.push_back(m.sequence);
+    auto pass_deltas = (scores - carried_predictions.select(1, target)
+                                     .index_select(0, torch::tensor(owners, torch::kLong)))
+                           .contiguous();
+    auto delta_acc = deltas.cover(chunk).accessor<float, 3>();
+    const auto pass_acc = pass_deltas.accessor<float, 1>();
     for (size_t r = 0; r < pass.size(); ++r) {
-      const auto& m = pass[r];
-      delta_acc[m.sequence][m.base][m.position] = score_acc[r] - reference_acc[m.sequence][target];
+      delta_acc[pass[r].sequence][pass[r].base][pass[r].position] = pass_acc[r];
     }
 
     const auto finished_delta = deltas.release_finished(chunk);
