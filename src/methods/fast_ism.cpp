@@ -1,13 +1,10 @@
 #include "methods/fast_ism.h"
 
-#include <torch/csrc/jit/passes/constant_propagation.h>
-#include <torch/csrc/jit/passes/dead_code_elimination.h>
-#include <torch/csrc/jit/passes/freeze_module.h>
-#include <torch/csrc/jit/passes/inliner.h>
-#include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/runtime/operator.h>
 
 #include <set>
+
+#include "engine/model_graph.h"
 
 namespace seqattr {
 namespace {
@@ -415,13 +412,9 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
     plan.dtype_ = parameter.scalar_type();
     break;
   }
-  plan.frozen_ = torch::jit::freeze_module(module);  // no gradients here: detach is moot
-  plan.graph_ = plan.frozen_.get_method("forward").graph();
-  torch::jit::Inline(*plan.graph_);
-  torch::jit::ConstantPropagation(plan.graph_);
-  torch::jit::EliminateDeadCode(plan.graph_);
-  torch::jit::RemoveListMutation(plan.graph_);
-  torch::jit::RemoveTensorMutation(plan.graph_);
+  auto forward = inlined_forward(module, Freezing::Freeze);  // no gradients: detach is moot
+  plan.frozen_ = forward.module;
+  plan.graph_ = forward.graph;
   for (const Node* node : plan.graph_->nodes()) {
     if (!node->blocks().empty()) {
       plan.reason_ = std::string("control flow (") + node->kind().toQualString() + ")";

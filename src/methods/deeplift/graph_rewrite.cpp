@@ -1,13 +1,11 @@
 #include "methods/deeplift/graph_rewrite.h"
 
 #include <torch/csrc/jit/ir/ir.h>
-#include <torch/csrc/jit/passes/constant_propagation.h>
-#include <torch/csrc/jit/passes/dead_code_elimination.h>
-#include <torch/csrc/jit/passes/inliner.h>
-#include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include <algorithm>
 #include <unordered_set>
+
+#include "engine/model_graph.h"
 
 namespace seqattr::deeplift {
 namespace {
@@ -96,34 +94,13 @@ bool blocks_use(const Node* node, const std::unordered_set<const Value*>& values
   return false;
 }
 
-// The model runs in eval mode: read `self.training` as false, so the branches that
-// functional ops take on it (F.relu's inplace, batch norm's training) fold away.
-void fold_eval_mode(torch::jit::Graph& graph) {
-  std::vector<Node*> reads;
-  for (Node* node : graph.nodes()) {
-    if (node->kind() == c10::prim::GetAttr && node->s(c10::attr::name) == "training") {
-      reads.push_back(node);
-    }
-  }
-  for (Node* node : reads) {
-    torch::jit::WithInsertPoint guard(node);
-    node->output()->replaceAllUsesWith(graph.insertConstant(false));
-  }
-}
-
 }  // namespace
 
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
-  // Inlined, not frozen: freezing's clean-up passes drop aten::detach, which must stay.
-  RewrittenModel out{module.clone(), {}};
-  auto graph = out.module.get_method("forward").graph();
-  torch::jit::Inline(*graph);
-  fold_eval_mode(*graph);
-  torch::jit::ConstantPropagation(graph);
-  torch::jit::EliminateDeadCode(graph);
-  torch::jit::RemoveListMutation(graph);
-  torch::jit::InplaceToFunctionalActivation(graph);  // relu_ -> relu, ...
-  torch::jit::RemoveTensorMutation(graph);
+  // Not frozen: freezing's clean-up drops aten::detach, which must stay.
+  auto forward = inlined_forward(module, Freezing::KeepAttributes);
+  RewrittenModel out{forward.module, {}};
+  auto& graph = forward.graph;
 
   // Values that depend on the model input (graph input 1; input 0 is the module itself),
   // through anything but detach.

@@ -1,0 +1,46 @@
+#include "engine/model_graph.h"
+
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+
+#include <vector>
+
+namespace seqattr {
+namespace {
+
+// Reads of `self.training` become the constant false, so that the branches functional ops
+// take on it (F.relu's inplace, batch norm's training) fold away.
+void fold_eval_mode(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> reads;
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (node->kind() == c10::prim::GetAttr && node->s(c10::attr::name) == "training") {
+      reads.push_back(node);
+    }
+  }
+  for (torch::jit::Node* node : reads) {
+    torch::jit::WithInsertPoint guard(node);
+    node->output()->replaceAllUsesWith(graph.insertConstant(false));
+  }
+}
+
+}  // namespace
+
+ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing) {
+  ForwardGraph out;
+  out.module = freezing == Freezing::Freeze ? torch::jit::freeze_module(module) : module.clone();
+  out.graph = out.module.get_method("forward").graph();
+  torch::jit::Inline(*out.graph);
+  if (freezing == Freezing::KeepAttributes) fold_eval_mode(*out.graph);
+  torch::jit::ConstantPropagation(out.graph);
+  torch::jit::EliminateDeadCode(out.graph);
+  torch::jit::RemoveListMutation(out.graph);
+  torch::jit::InplaceToFunctionalActivation(out.graph);
+  torch::jit::RemoveTensorMutation(out.graph);
+  return out;
+}
+
+}  // namespace seqattr

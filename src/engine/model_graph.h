@@ -1,0 +1,28 @@
+#pragma once
+// The model's forward as one flat graph, for the methods that work on operations rather than
+// on nn.Modules (DeepLIFT's rules, fast ISM's windows).
+#include <torch/script.h>
+
+#include <memory>
+
+namespace seqattr {
+
+struct ForwardGraph {
+  torch::jit::Module module;  // a copy of the model; `graph` is its forward
+  std::shared_ptr<torch::jit::Graph> graph;
+};
+
+enum class Freezing {
+  // Parameters and attributes become constants. Freezing's clean-up also drops aten::detach,
+  // so use it only where no gradients are taken.
+  Freeze,
+  // Parameters stay attributes; `self.training` reads as false (the model runs in eval mode).
+  KeepAttributes,
+};
+
+// A copy of `module` (in eval mode) whose forward is inlined (submodule calls and functional
+// calls become plain operations), constant-folded (eval-mode branches vanish) and free of
+// in-place mutation (relu_ -> relu, list appends -> list construction).
+ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing);
+
+}  // namespace seqattr
