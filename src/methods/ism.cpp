@@ -69,6 +69,61 @@ torch::Tensor make_mutants(const torch::Tensor& one_hot, int64_t first,
   return mutants;
 }
 
+// The next pass: up to `batch_rows` mutants of any sequences (naive), or one block of
+// positions of one sequence (fast). Sequences are counted from `first`.
+std::vector<Mutation> take_pass(MutationCursor& cursor, bool fast, int64_t batch_rows,
+                                int64_t first) {
+  const int64_t sequence = cursor.sequence();
+  const int64_t block = cursor.position() / kFastBlock;
+  std::vector<Mutation> pass;
+  while (!cursor.done() &&
+         (fast ? cursor.sequence() == sequence && cursor.position() / kFastBlock == block
+               : static_cast<int64_t>(pass.size()) < batch_rows)) {
+    auto m = cursor.next();
+    m.sequence -= first;
+    pass.push_back(m);
+  }
+  return pass;
+}
+
+// Fast ISM's per-sequence state: the session of the sequence last scored.
+class FastScorer {
+ public:
+  explicit FastScorer(const FastIsmPlan& plan) : plan_(plan) {}
+
+  // f(mutant)[target] of a pass that holds mutants of `sequence` only.
+  torch::Tensor score(const torch::Tensor& one_hot, int64_t sequence,
+                      const std::vector<Mutation>& pass, int64_t target) {
+    if (sequence != sequence_) {
+      session_ = std::make_unique<FastIsmPlan::Session>(plan_.start(one_hot[sequence]));
+      sequence_ = sequence;
+    }
+    std::vector<int64_t> positions, bases;
+    for (const auto& m : pass) {
+      positions.push_back(m.position);
+      bases.push_back(m.base);
+    }
+    return session_->score(positions, bases, target).to(torch::kFloat32);
+  }
+
+ private:
+  const FastIsmPlan& plan_;
+  std::unique_ptr<FastIsmPlan::Session> session_;
+  int64_t sequence_ = -1;
+};
+
+AttributionBlock ism_block(const torch::Tensor& one_hot, int64_t first, torch::Tensor delta,
+                           torch::Tensor predictions) {
+  AttributionBlock block;
+  block.first = first;
+  block.hypothetical = delta - delta.mean(1, /*keepdim=*/true);
+  block.attributions =
+      block.hypothetical * one_hot.slice(0, first, first + delta.size(0)).to(torch::kFloat32);
+  block.ism_delta = std::move(delta);
+  block.predictions = std::move(predictions);
+  return block;
+}
+
 }  // namespace
 
 void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window, int64_t target,
@@ -82,23 +137,12 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
   CarriedRows deltas({4, length}, cpu);
   CarriedRows predictions({outputs}, cpu);
   MutationCursor cursor(one_hot, window);
-  RowChunk chunk;  // only the sequence fields are used
-  std::unique_ptr<FastIsmPlan::Session> session;
-  int64_t session_sequence = -1;
+  std::unique_ptr<FastScorer> scorer = fast ? std::make_unique<FastScorer>(*fast) : nullptr;
+  RowChunk chunk;             // only the sequence fields are used
   int64_t predicted_end = 0;  // sequences before it have their f(input) in `predictions`
   while (!cursor.done()) {
     chunk.seq_begin = chunk.finished_end;
-    std::vector<Mutation> pass;
-    // Fast passes hold one block of one sequence: its cached activations serve every mutant.
-    const int64_t pass_sequence = cursor.sequence();
-    const int64_t pass_block = cursor.position() / kFastBlock;
-    while (!cursor.done() &&
-           (fast ? cursor.sequence() == pass_sequence && cursor.position() / kFastBlock == pass_block
-                 : static_cast<int64_t>(pass.size()) < batch_rows)) {
-      auto m = cursor.next();
-      m.sequence -= chunk.seq_begin;
-      pass.push_back(m);
-    }
+    const auto pass = take_pass(cursor, fast != nullptr, batch_rows, chunk.seq_begin);
     chunk.seq_end = chunk.seq_begin + pass.back().sequence + 1;
     chunk.finished_end = cursor.done() ? one_hot.size(0) : cursor.sequence();
 
@@ -110,45 +154,27 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
           .copy_(predict(model, one_hot.slice(0, from, chunk.seq_end), batch_rows));
       predicted_end = chunk.seq_end;
     }
-    // Each mutant's f(mutant) - f(input), in pass order.
-    torch::Tensor scores;
-    if (fast) {
-      if (session_sequence != pass_sequence) {
-        session = std::make_unique<FastIsmPlan::Session>(fast->start(one_hot[pass_sequence]));
-        session_sequence = pass_sequence;
-      }
-      std::vector<int64_t> positions, bases;
-      for (const auto& m : pass) {
-        positions.push_back(m.position);
-        bases.push_back(m.base);
-      }
-      scores = session->score(positions, bases, target).to(torch::kFloat32);
-    } else {
-      scores = predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
-                   .select(1, target);
-    }
+    const auto scores =
+        scorer ? scorer->score(one_hot, chunk.seq_begin, pass, target)
+               : predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
+                     .select(1, target);
     std::vector<int64_t> owners;
     for (const auto& m : pass) owners.push_back(m.sequence);
-    auto pass_deltas = (scores - carried_predictions.select(1, target)
-                                     .index_select(0, torch::tensor(owners, torch::kLong)))
-                           .contiguous();
+    const auto pass_deltas =
+        (scores - carried_predictions.select(1, target)
+                      .index_select(0, torch::tensor(owners, torch::kLong)))
+            .contiguous();
     auto delta_acc = deltas.cover(chunk).accessor<float, 3>();
     const auto pass_acc = pass_deltas.accessor<float, 1>();
     for (size_t r = 0; r < pass.size(); ++r) {
       delta_acc[pass[r].sequence][pass[r].base][pass[r].position] = pass_acc[r];
     }
 
-    const auto finished_delta = deltas.release_finished(chunk);
-    const auto finished_pred = predictions.release_finished(chunk);
+    auto finished_delta = deltas.release_finished(chunk);
+    auto finished_predictions = predictions.release_finished(chunk);
     if (finished_delta.size(0) == 0) continue;
-    AttributionBlock block;
-    block.first = chunk.seq_begin;
-    block.ism_delta = finished_delta;
-    block.hypothetical = finished_delta - finished_delta.mean(1, /*keepdim=*/true);
-    block.attributions =
-        block.hypothetical * one_hot.slice(0, chunk.seq_begin, chunk.finished_end).to(torch::kFloat32);
-    block.predictions = finished_pred;
-    sink(block);
+    sink(ism_block(one_hot, chunk.seq_begin, std::move(finished_delta),
+                   std::move(finished_predictions)));
     progress(chunk.finished_end);
   }
 }
