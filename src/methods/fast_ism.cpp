@@ -179,6 +179,7 @@ class MutantPass {
   bool windowed_slice(Node* node);
   bool windowed_pool(Node* node, bool average);
   bool windowed_cat(Node* node);
+  bool incremental_reduction(Node* node, bool mean);
 
   const Env& reference_;
   int64_t rows_;
@@ -234,7 +235,32 @@ bool MutantPass::try_windowed(Node* node) {
   if (kind == "aten::max_pool1d") return windowed_pool(node, false);
   if (kind == "aten::avg_pool1d") return windowed_pool(node, true);
   if (kind == "aten::cat") return windowed_cat(node);
+  if (kind == "aten::mean" || kind == "aten::sum") {
+    return incremental_reduction(node, kind == "aten::mean");
+  }
   return false;
+}
+
+// A mean or sum over length changes only by the window's contribution:
+//   f(mutant) = f(input) + sum over the window of (mutant - input) [/ L].
+// The result mixes all positions, so it is a full value (B rows).
+bool MutantPass::incremental_reduction(Node* node, bool mean) {
+  // mean(x, int[] dim, bool keepdim, ScalarType? dtype), sum likewise
+  const Value* x = node->inputs()[0];
+  if (!is_window(*this, x) || node->inputs().size() != 4 || !rest_constant(node)) return false;
+  const auto& in = slot(x);
+  const auto dims = plain(node->inputs()[1]);
+  if (!dims.isIntList() || !plain(node->inputs()[3]).isNone()) return false;
+  const auto dim = dims.toIntVector();
+  const int64_t last = in.reference.dim() - 1;
+  if (dim.size() != 1 || (dim[0] != -1 && dim[0] != last)) return false;
+  const bool keepdim = plain(node->inputs()[2]).toBool();
+  auto change = (in.data - in.reference.narrow(-1, in.lo, in.hi - in.lo)).sum(-1, keepdim);
+  if (mean) change = change / static_cast<double>(length_of(in.reference));
+  Slot s;
+  s.full = reference_tensor(node->output()) + change;
+  set(node->output(), std::move(s));
+  return true;
 }
 
 bool MutantPass::windowed_pointwise(Node* node) {

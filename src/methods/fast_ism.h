@@ -3,7 +3,8 @@
 // window at that layer. The model's graph (frozen, inlined) is executed node by node: once on
 // the input, keeping every activation, then for a batch of substitutions of that sequence
 // only the windows that can change are recomputed, layer by layer, until the first operation
-// that mixes all positions; from there on the graph runs in full on the patched activations.
+// that mixes all positions; from there on the graph runs in full on the patched activations,
+// except that a mean or sum over length is updated by the window's contribution alone.
 //
 // Windowed operations (on a length-last tensor): conv1d (any kernel, stride, dilation,
 // padding), elementwise activations and arithmetic with constants, batchnorm, residual
