@@ -2,13 +2,17 @@
 
 namespace seqattr {
 
-torch::Tensor target_gradient(Model& model, const torch::Tensor& rows, int64_t target) {
+TargetGradient target_gradient(Model& model, const torch::Tensor& rows, int64_t target,
+                               int64_t seeded_from) {
   auto x = rows.detach().requires_grad_(true);
-  const auto y = model.forward(x).select(1, target).sum();
-  if (!y.requires_grad()) return torch::zeros_like(x);
-  auto grads = torch::autograd::grad({y}, {x}, /*grad_outputs=*/{}, /*retain_graph=*/false,
-                                     /*create_graph=*/false, /*allow_unused=*/true);
-  return grads[0].defined() ? grads[0] : torch::zeros_like(x);
+  const auto outputs = model.forward(x);
+  const auto seed = outputs.narrow(0, seeded_from, x.size(0) - seeded_from).select(1, target).sum();
+  torch::Tensor grad;
+  if (seed.requires_grad()) {
+    grad = torch::autograd::grad({seed}, {x}, /*grad_outputs=*/{}, /*retain_graph=*/false,
+                                 /*create_graph=*/false, /*allow_unused=*/true)[0];
+  }
+  return {grad.defined() ? grad : torch::zeros_like(x), outputs.detach()};
 }
 
 }  // namespace seqattr

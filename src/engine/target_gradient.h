@@ -5,9 +5,15 @@
 
 namespace seqattr {
 
-// d output[:, target] / d rows, for a (B, 4, L) batch on the model's device. Only the input
-// gets a gradient (parameters are frozen at load). A model whose target does not depend on
-// the input gets zeros.
-torch::Tensor target_gradient(Model& model, const torch::Tensor& rows, int64_t target);
+struct TargetGradient {
+  torch::Tensor grad;     // like the rows
+  torch::Tensor outputs;  // (B, T), detached
+};
+
+// One forward pass on `rows` (B, 4, L, on the model's device), then the gradient of
+// sum(outputs[seeded_from:, target]) with respect to the rows. Only the input gets a gradient
+// (parameters are frozen at load). A target that does not depend on the input gets zeros.
+TargetGradient target_gradient(Model& model, const torch::Tensor& rows, int64_t target,
+                               int64_t seeded_from = 0);
 
 }  // namespace seqattr

@@ -69,7 +69,7 @@ void run_path_attribution(Model& model, const torch::Tensor& one_hot, const Path
     const auto row_seq = chunk.row_sequence(device);
     const auto row_node = chunk.row_item(device);
     const auto points = ops::ig_path_points(x, b, row_seq, alphas.index_select(0, row_node));
-    const auto grads = target_gradient(model, points, target);
+    const auto grads = target_gradient(model, points, target).grad;
     ops::ig_accumulate_(acc, grads, row_seq, weights.index_select(0, row_node));
 
     const auto finished = multipliers.release_finished(chunk);

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "engine/row_chunks.h"
+#include "engine/target_gradient.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "methods/deeplift/graph_rewrite.h"
 #include "methods/deeplift/pair_layout.h"
@@ -29,22 +30,13 @@ struct PairPass {
   torch::Tensor outputs;      // (S + P, T)
 };
 
+// One pass over [inputs; references], seeded on the reference rows only.
 PairPass run_pairs(Model& model, const torch::Tensor& inputs, const torch::Tensor& references,
                    const torch::Tensor& owner, int64_t target) {
   const int64_t s = inputs.size(0), p = references.size(0);
-  auto batch = torch::cat({inputs, references}).requires_grad_(true);
-  torch::Tensor outputs;
-  {
-    PairLayoutGuard layout({s, owner});
-    outputs = model.forward(batch);
-  }
-  const auto seed = outputs.narrow(0, s, p).select(1, target).sum();
-  torch::Tensor grad;
-  if (seed.requires_grad()) {
-    grad = torch::autograd::grad({seed}, {batch}, {}, false, false, /*allow_unused=*/true)[0];
-  }
-  if (!grad.defined()) grad = torch::zeros_like(batch);
-  return {grad.narrow(0, s, p), outputs.detach()};
+  PairLayoutGuard layout({s, owner});
+  auto pass = target_gradient(model, torch::cat({inputs, references}), target, /*seeded_from=*/s);
+  return {pass.grad.narrow(0, s, p), pass.outputs};
 }
 
 }  // namespace
