@@ -1,26 +1,57 @@
-#include "cli/attribute_command.h"
+#include "cli/command.h"
+
+#include <iomanip>
+#include <memory>
+#include <sstream>
+
+#include "common/log.h"
+#include "engine/attribute_job.h"
 
 #include "methods/baseline.h"
 #include "methods/ig_rules.h"
 #include "methods/method.h"
 
 namespace seqattr::cli {
+namespace {
 
-CLI::App* add_attribute_command(CLI::App& app, AttributeOptions& o) {
-  auto* cmd = app.add_subcommand("attribute", "Compute per-base attributions for FASTA sequences");
-  cmd->option_defaults()->always_capture_default();
-  cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
-  cmd->footer("Presets: --config FILE.toml applies an [attribute] table of these options "
-              "first (see configs/); flags given here override it.");
+std::string describe(const JobSummary& s) {
+  std::ostringstream out;
+  out << "done: " << s.method << " on " << s.sequences << " sequences of " << s.length
+      << " bp in " << std::fixed << std::setprecision(2) << s.seconds << " s on " << s.device
+      << "; wrote " << s.output;
+  return out.str();
+}
 
+void declare_options(CLI::App* cmd, AttributeOptions& o) {
   cmd->add_option("--model", o.model, "TorchScript model: (N,4,L) one-hot in, (N,T) out")
       ->required();
-  cmd->add_option("--fasta", o.fasta, "Input sequences, all the same length (plain or gzipped)")
-      ->required();
+  cmd->add_option("--fasta", o.fasta, "Input sequences, all the same length (plain or gzipped)");
+  cmd->add_option("--bed", o.bed,
+                  "Regions (BED or narrowPeak, plain or gzipped), centred on the summit (column "
+                  "10) or midpoint and resized to --length; needs --genome");
+  cmd->add_option("--tile", o.tile, "W:S: every window of width W, step S, of --genome; the "
+                  "last window of a chromosome is aligned to its end");
+  cmd->add_option("--genome", o.genome,
+                  "Genome FASTA for --bed/--tile (plain or bgzipped; .fai made when missing)");
+  cmd->add_option("--chroms", o.chroms, "--tile: comma-separated chromosomes (default: all)");
+  cmd->add_option("--length", o.length,
+                  "--bed: window length; --fasta/--tile: checked when given (0: not checked)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--method", o.method, "Attribution method")
       ->required()
       ->check(CLI::IsMember(method_names()));
   cmd->add_option("--output", o.output, "Output HDF5 file")->required();
+  cmd->add_option("--dtype", o.dtype, "Stored attributions, hypothetical attributions and ISM deltas")
+      ->check(CLI::IsMember({"float32", "float16"}));
+  cmd->add_option("--format", o.format,
+                  "chrombpnet: also raw/seq, shap/seq, projected_shap/seq (chrombpnet, modisco)")
+      ->check(CLI::IsMember({"seqattr", "chrombpnet"}));
+  cmd->add_option("--shard", o.shard,
+                  "I/N: compute only the I-th of N parts (0-based); in a Slurm array, default "
+                  "from SLURM_ARRAY_TASK_ID/COUNT; combine with 'seqattr merge'");
+  cmd->add_flag("--resume", o.resume,
+                "Continue an interrupted run from the finished parts kept in OUTPUT.parts/ "
+                "(the parameters must match)");
   cmd->add_option("--target", o.target, "Model output column to explain")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch-size", o.batch_size,
@@ -56,7 +87,24 @@ CLI::App* add_attribute_command(CLI::App& app, AttributeOptions& o) {
       ->check(CLI::IsMember({"naive", "fast", "auto"}));
   auto* quiet = cmd->add_flag("--quiet,-q", o.quiet, "Only warnings and errors; no progress bar");
   cmd->add_flag("--verbose,-v", o.verbose, "Debug logging")->excludes(quiet);
-  return cmd;
+}
+
+}  // namespace
+
+Command attribute_command(CLI::App& app) {
+  auto options = std::make_shared<AttributeOptions>();
+  auto* cmd = app.add_subcommand("attribute", "Compute per-base attributions for FASTA sequences");
+  cmd->option_defaults()->always_capture_default();
+  cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
+  cmd->footer("Presets: --config FILE.toml applies an [attribute] table of these options "
+              "first (see configs/); flags given here override it.");
+  declare_options(cmd, *options);
+  return {cmd, [options] {
+            log::configure(options->quiet     ? log::Level::Warn
+                           : options->verbose ? log::Level::Debug
+                                              : log::Level::Info);
+            log::info(describe(run_attribute(*options, command_line())));
+          }};
 }
 
 }  // namespace seqattr::cli

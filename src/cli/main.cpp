@@ -2,16 +2,17 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <iomanip>
-#include <sstream>
 #include <string>
+#include <vector>
 
-#include "cli/attribute_command.h"
+#include <c10/util/Exception.h>
+
+#include "cli/command.h"
 #include "common/errors.h"
-#include "common/log.h"
-#include "engine/attribute_job.h"
 
 namespace {
+
+std::string g_command_line;
 
 std::string shell_quote(const std::string& word) {
   if (!word.empty() && word.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos) {
@@ -28,19 +29,6 @@ std::string join_command_line(int argc, char** argv) {
   return line;
 }
 
-void configure_logging(const seqattr::AttributeOptions& options) {
-  using seqattr::log::Level;
-  seqattr::log::configure(options.quiet ? Level::Warn : options.verbose ? Level::Debug : Level::Info);
-}
-
-std::string describe(const seqattr::JobSummary& s) {
-  std::ostringstream out;
-  out << "done: " << s.method << " on " << s.sequences << " sequences of " << s.length
-      << " bp in " << std::fixed << std::setprecision(2) << s.seconds << " s on " << s.device
-      << "; wrote " << s.output;
-  return out.str();
-}
-
 int fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
@@ -48,15 +36,19 @@ int fail(const std::string& message) {
 
 }  // namespace
 
+const std::string& seqattr::cli::command_line() { return g_command_line; }
+
 int main(int argc, char** argv) {
+  using namespace seqattr::cli;
+  g_command_line = join_command_line(argc, argv);
   CLI::App app{"seqattr: attributions for convolutional DNA sequence models"};
   app.set_version_flag("--version", SEQATTR_VERSION);
   app.require_subcommand(1);
   // Presets: a TOML file whose [attribute] table holds option values. They are applied
   // first; flags on the command line override them. Accepted before or after the command.
   app.set_config("--config", "", "Preset file (TOML, see configs/); command-line flags override it");
-  seqattr::AttributeOptions attribute_options;
-  auto* attribute = seqattr::cli::add_attribute_command(app, attribute_options);
+  const std::vector<Command> commands = {attribute_command(app), merge_command(app),
+                                         export_bigwig_command(app), export_modisco_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -75,10 +67,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (attribute->parsed()) {
-      configure_logging(attribute_options);
-      const auto summary = seqattr::run_attribute(attribute_options, join_command_line(argc, argv));
-      seqattr::log::info(describe(summary));
+    for (const auto& command : commands) {
+      if (command.app->parsed()) command.run();
     }
   } catch (const seqattr::InputError& e) {
     return fail(e.what());

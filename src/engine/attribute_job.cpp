@@ -1,6 +1,7 @@
 #include "engine/attribute_job.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -9,19 +10,19 @@
 #include "common/log.h"
 #include "engine/device.h"
 #include "engine/model.h"
+#include "engine/prepared_method.h"
 #include "engine/progress.h"
+#include "engine/run_parts.h"
+#include "engine/sequence_source.h"
+#include "engine/sharding.h"
 #include "io/atomic_output.h"
 #include "io/attribution_file.h"
-#include "io/fasta.h"
 #include "io/file_hash.h"
-#include "io/one_hot.h"
+#include "io/hdf5.h"
+#include "io/row_files.h"
 #include "methods/baseline.h"
-#include "methods/deeplift/deeplift.h"
-#include "methods/deeplift/references.h"
 #include "methods/ig_rules.h"
-#include "methods/ism.h"
 #include "methods/method.h"
-#include "methods/path_attribution.h"
 
 namespace seqattr {
 namespace {
@@ -42,139 +43,21 @@ int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target
   return outputs;
 }
 
-// A method ready to run: whether it reports convergence deltas, how many references it
-// stores, and the call that streams its blocks.
-struct PreparedMethod {
-  bool convergence_delta = false;
-  bool ism_delta = false;
-  deeplift::ReferenceSource references;  // set when --save-references
-  int64_t references_per_sequence = 0;
-  std::function<void(const BlockSink&, const ProgressCallback&)> run;
-  nlohmann::json notes = nlohmann::json::object();  // added to the output's parameters
-};
-
-PreparedMethod prepare_path_method(const AttributeOptions& o, Method method, Model& model,
-                                   const torch::Tensor& one_hot) {
-  const auto plan = method == Method::IntegratedGradients
-                        ? integrated_gradients_plan(parse_ig_rule(o.ig_rule), o.n_steps,
-                                                    parse_baseline(o.baseline))
-                        : gradient_plan();
-  PreparedMethod prepared;
-  prepared.convergence_delta = plan.convergence_delta;
-  prepared.run = [&model, &one_hot, plan, &o](const BlockSink& sink, const ProgressCallback& progress) {
-    run_path_attribution(model, one_hot, plan, o.target, o.batch_size, sink, progress);
-  };
-  return prepared;
-}
-
-IsmWindow ism_window(const AttributeOptions& o, int64_t length) {
-  const IsmWindow window{o.ism_start, o.ism_end < 0 ? length : o.ism_end};
-  if (window.start < 0 || window.start >= window.end || window.end > length) {
-    throw InputError("--ism-start " + std::to_string(o.ism_start) + " --ism-end " +
-                     std::to_string(o.ism_end) + ": the window must satisfy 0 <= start < end <= " +
-                     std::to_string(length) + " (the sequence length)");
-  }
-  return window;
-}
-
-PreparedMethod prepare_ism(const AttributeOptions& o, Model& model, const torch::Tensor& one_hot,
-                           int64_t outputs) {
-  const auto window = ism_window(o, one_hot.size(2));
-  std::shared_ptr<FastIsmPlan> fast;
-  if (o.ism_mode != "naive") {
-    fast = std::make_shared<FastIsmPlan>(FastIsmPlan::analyse(model));
-    if (!fast->qualifies()) {
-      if (o.ism_mode == "fast") {
-        throw InputError("--ism-mode fast: model '" + model.path() + "' does not qualify: " +
-                         fast->reason());
-      }
-      log::debug("fast ISM does not apply, running naive ISM: " + fast->reason());
-      fast.reset();
-    }
-  }
-  PreparedMethod prepared;
-  prepared.ism_delta = true;
-  prepared.notes["ism_mode_used"] = fast ? "fast" : "naive";
-  prepared.run = [&model, &one_hot, window, &o, outputs, fast](const BlockSink& sink,
-                                                                const ProgressCallback& progress) {
-    run_ism(model, one_hot, window, o.target, outputs, o.batch_size, fast.get(), sink, progress);
-  };
-  return prepared;
-}
-
-deeplift::Plan deeplift_plan(const AttributeOptions& o, Method method, const torch::Tensor& one_hot,
-                             const std::shared_ptr<std::vector<bool>>& only_one) {
-  deeplift::Plan plan;
-  plan.largest_absolute_delta = method == Method::DeepLiftShap;
-  const int64_t length = one_hot.size(2);
-  if (!o.references.empty()) {
-    plan.make_references =
-        deeplift::file_references(o.references, one_hot.size(0), length, &plan.references);
-    if (method == Method::DeepLift && plan.references != 1) {
-      throw InputError("--references '" + o.references + "': deeplift takes one reference per "
-                       "sequence, the file has " + std::to_string(plan.references) +
-                       "; use --method deeplift_shap");
-    }
-  } else if (method == Method::DeepLiftShap || parse_baseline(o.baseline) == Baseline::DinucShuffle) {
-    plan.references = method == Method::DeepLiftShap ? o.n_shuffles : 1;
-    plan.make_references = deeplift::shuffled_references(one_hot, plan.references, o.seed, only_one);
-  } else {
-    plan.make_references = deeplift::constant_references(baseline_value(parse_baseline(o.baseline)), length);
-  }
-  return plan;
-}
-
-PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const Model& model,
-                                const torch::Tensor& one_hot, int64_t outputs) {
-  auto only_one = std::make_shared<std::vector<bool>>();
-  const auto plan = deeplift_plan(o, method, one_hot, only_one);
-  auto ruled = std::make_shared<deeplift::RuledModel>(deeplift::prepare_model(model));
-  PreparedMethod prepared;
-  prepared.convergence_delta = true;
-  prepared.notes["deeplift_unruled_ops"] = ruled->unruled_ops;
-  prepared.notes["references_per_sequence"] = plan.references;
-  if (!ruled->unruled_ops.empty()) {
-    std::string names;
-    for (const auto& op : ruled->unruled_ops) names += (names.empty() ? "" : ", ") + op;
-    log::warn("no DeepLIFT rule for " + names + " in model '" + model.path() +
-              "': gradients pass through them, so summation-to-delta may not hold");
-  }
-  if (o.save_references) {
-    prepared.references = plan.make_references;
-    prepared.references_per_sequence = plan.references;
-  }
-  prepared.run = [ruled, &one_hot, plan, &o, outputs, only_one](const BlockSink& sink,
-                                                                 const ProgressCallback& progress) {
-    int64_t over_threshold = 0;
-    float largest = 0.0f;
-    const BlockSink checked = [&](const AttributionBlock& block) {
-      const auto magnitude = block.convergence_delta.abs();
-      over_threshold += (magnitude > o.delta_warning).sum().item<int64_t>();
-      largest = std::max(largest, magnitude.max().item<float>());
-      sink(block);
-    };
-    deeplift::run_deeplift(*ruled, one_hot, plan, o.target, outputs, o.batch_size, checked, progress);
-    const auto single = std::count(only_one->begin(), only_one->end(), true);
-    if (single > 0) {
-      log::warn(std::to_string(single) + " sequence(s) have only one possible "
-                "dinucleotide shuffle (themselves); their references are copies of it");
-    }
-    if (over_threshold > 0) {
-      std::ostringstream text;
-      text << over_threshold << " sequence(s) have |convergence delta| above --delta-warning "
-           << o.delta_warning << " (largest " << largest << ")";
-      log::warn(text.str());
-    }
-  };
-  return prepared;
-}
-
 }  // namespace
 
 nlohmann::json to_json(const AttributeOptions& o) {
   return {{"model", o.model},
           {"fasta", o.fasta},
+          {"bed", o.bed},
+          {"genome", o.genome},
+          {"tile", o.tile},
+          {"chroms", o.chroms},
+          {"length", o.length},
           {"output", o.output},
+          {"dtype", o.dtype},
+          {"format", o.format},
+          {"shard", o.shard},
+          {"resume", o.resume},
           {"method", o.method},
           {"target", o.target},
           {"batch_size", o.batch_size},
@@ -195,7 +78,35 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"verbose", o.verbose}};
 }
 
+void validate_input(const AttributeOptions& o) {
+  const int given = !o.fasta.empty() + !o.bed.empty() + !o.tile.empty();
+  if (given != 1) {
+    throw InputError(given == 0 ? "no input: give --fasta FILE, --bed FILE --genome FASTA, or "
+                                  "--tile W:S --genome FASTA"
+                                : "--fasta, --bed and --tile: give exactly one of them");
+  }
+  if (!o.fasta.empty() && !o.genome.empty()) {
+    throw InputError("--genome: only --bed and --tile read a genome; --fasta holds the sequences");
+  }
+  if (o.fasta.empty() && o.genome.empty()) {
+    throw InputError(std::string(o.bed.empty() ? "--tile" : "--bed") +
+                     ": needs --genome GENOME.fa (plain or bgzipped FASTA)");
+  }
+  if (!o.bed.empty() && o.length < 1) {
+    throw InputError("--bed: needs --length L, the window each region is resized to");
+  }
+  if (o.length < 0) throw InputError("--length " + std::to_string(o.length) + ": must be >= 1");
+  if (!o.chroms.empty() && o.tile.empty()) throw InputError("--chroms: only --tile takes it");
+  if (o.dtype != "float32" && o.dtype != "float16") {
+    throw InputError("--dtype '" + o.dtype + "': expected float32 or float16");
+  }
+  if (o.format != "seqattr" && o.format != "chrombpnet") {
+    throw InputError("--format '" + o.format + "': expected seqattr or chrombpnet");
+  }
+}
+
 void validate(const AttributeOptions& o) {
+  validate_input(o);
   const Method method = parse_method(o.method);
   parse_ig_rule(o.ig_rule);
   const Baseline baseline = parse_baseline(o.baseline);
@@ -227,65 +138,208 @@ void validate(const AttributeOptions& o) {
   }
 }
 
+std::string parts_directory(const std::string& output) { return output + ".parts"; }
+
+namespace {
+
+// Options that do not change what is computed: where it is written and how it is shown.
+const char* const kPresentationOptions[] = {"output", "shard", "resume", "quiet", "verbose",
+                                            "threads"};
+
+// What a run computes: the options that change results, the model and the inputs. Shards
+// and resumed runs of one computation share it; merge checks it.
+nlohmann::json run_identity(const AttributeOptions& o, const std::string& model_sha256,
+                            const SequenceSource& source) {
+  auto parameters = to_json(o);
+  for (const char* key : kPresentationOptions) parameters.erase(key);
+  return {{"parameters", parameters},
+          {"model_sha256", model_sha256},
+          {"inputs", source.identity()},
+          {"seqattr_version", SEQATTR_VERSION}};
+}
+
+// The stored `parameters` attribute: every option but those naming this process's output
+// and shard, so that a merged file's equals a single process's.
+nlohmann::json stored_parameters(const AttributeOptions& o, const nlohmann::json& notes) {
+  auto parameters = to_json(o);
+  for (const char* key : {"output", "shard", "resume"}) parameters.erase(key);
+  parameters.update(notes);
+  return parameters;
+}
+
+struct RunPlan {
+  std::string run_id;
+  Shard shard;
+  int64_t part_size = 0;
+  PartRange range;
+  nlohmann::json manifest;
+};
+
+// A finished output of this very run and shard, found when resuming after completion.
+bool already_complete(const std::string& output, const RunPlan& plan) {
+  std::error_code error;
+  if (!std::filesystem::exists(output, error) ||
+      std::filesystem::exists(parts_directory(output), error)) {
+    return false;
+  }
+  try {
+    auto file = h5::open_file_for_reading(output);
+    const std::string shard = h5::has_attribute(file.get(), "shard")
+                                  ? h5::read_string_attribute(file.get(), "shard")
+                                  : "0/1";
+    return h5::has_attribute(file.get(), "run_id") &&
+           h5::read_string_attribute(file.get(), "run_id") == plan.run_id &&
+           shard == plan.shard.text();
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+// Computes part `part` (sequences [first, first + count)) into a part file at `path`.
+void compute_part(const std::string& path, const SequenceSource& source, const PreparedMethod& method,
+                  OutputLayout layout, int64_t first, int64_t count,
+                  const ProgressCallback& progress) {
+  const auto rows = source.read(first, count);
+  layout.sequences = count;
+  AttributionFile file(path, layout);
+  file.write_inputs(rows.names, rows.one_hot);
+  if (layout.regions) {
+    file.write_regions({rows.chroms, rows.names, rows.start, rows.end, rows.summit});
+  }
+  torch::Tensor references;
+  method.run(rows.one_hot, first, [&](const AttributionBlock& block) { file.write_block(block); },
+             progress, layout.references > 0 ? &references : nullptr);
+  if (references.defined()) file.write_references(0, references);
+  file.close();
+}
+
+// An empty shard (more shards than parts) still gets a file with every dataset, 0 rows.
+void write_empty(const std::string& path, OutputLayout layout) {
+  layout.sequences = 0;
+  AttributionFile file(path, layout);
+  const std::vector<std::string> none;
+  const auto empty = torch::empty({0}, torch::kInt64);
+  file.write_inputs(none, torch::empty({0, 4, layout.length}, torch::kUInt8));
+  if (layout.regions) file.write_regions({none, none, empty, empty, empty});
+  AttributionBlock block;
+  block.hypothetical = block.attributions = block.ism_delta = torch::empty({0, 4, layout.length});
+  block.predictions = torch::empty({0, layout.outputs});
+  block.convergence_delta = torch::empty({0});
+  file.write_block(block);
+  file.close();
+}
+
+}  // namespace
+
 JobSummary run_attribute(const AttributeOptions& options, const std::string& command_line) {
   const auto start = std::chrono::steady_clock::now();
   validate(options);
-  const Method method = parse_method(options.method);
   const int threads = options.threads > 0 ? options.threads
                                           : static_cast<int>(std::thread::hardware_concurrency());
   torch::set_num_threads(std::max(1, threads));
   const auto device = resolve_device(options.device);
+  AtomicOutput::check_writable(options.output);
 
-  const auto records = read_fasta(options.fasta);
-  const int64_t length = common_length(records, options.fasta);
-  const auto one_hot = one_hot_encode(records, length);
-  std::vector<std::string> names;
-  for (const auto& r : records) names.push_back(r.name);
-
+  const auto source = open_sequence_source(options);
+  const int64_t sequences = source->size(), length = source->length();
   auto model = Model::load(options.model, device);
   const auto model_sha256 = sha256_of_file(options.model, "--model");
-  const int64_t outputs = probe_outputs(model, one_hot, options.target);
-  const auto prepared = method == Method::Ism ? prepare_ism(options, model, one_hot, outputs)
-                        : is_deeplift(method)
-                            ? prepare_deeplift(options, method, model, one_hot, outputs)
-                            : prepare_path_method(options, method, model, one_hot);
+  const int64_t outputs = probe_outputs(model, source->read(0, 1).one_hot, options.target);
+  const auto method = prepare_method(options, model, outputs, sequences, length);
 
-  AtomicOutput output(options.output);
-  AttributionFile file(output.temp_path(), {one_hot.size(0), length, outputs,
-                                            prepared.convergence_delta,
-                                            prepared.references_per_sequence,
-                                            prepared.ism_delta});
-  file.write_inputs(names, one_hot);
-
-  log::info(c10::str(options.method, ": ", one_hot.size(0), " sequences of ", length,
-                     " bp, target ", options.target, ", ", options.batch_size,
-                     " model rows per pass on ", device.str(), " (", threads, " threads)"));
-  ProgressBar bar(options.method, one_hot.size(0), ProgressBar::wanted(options.quiet));
-  prepared.run(
-      [&](const AttributionBlock& block) {
-        file.write_block(block);
-        if (prepared.references) {
-          file.write_references(block.first,
-                                prepared.references(block.first, block.hypothetical.size(0)));
-        }
-      },
-      [&](int64_t finished) { bar.update(finished); });
-  bar.finish();
-
-  auto parameters = to_json(options);
-  parameters.update(prepared.notes);
-  file.write_description(
-      {options.method, options.target, model_sha256, parameters.dump(), command_line});
-  file.close();
-  output.commit();
+  RunPlan plan;
+  const auto identity = run_identity(options, model_sha256, *source);
+  plan.run_id = sha256_of_text(identity.dump());
+  plan.shard = resolve_shard(options.shard);
+  plan.part_size = part_size(options.batch_size);
+  plan.range = shard_range(sequences, plan.part_size, plan.shard);
+  plan.manifest = identity;
+  plan.manifest["run_id"] = plan.run_id;
+  plan.manifest["shard"] = plan.shard.text();
+  plan.manifest["part_size"] = plan.part_size;
 
   JobSummary summary;
   summary.method = options.method;
   summary.device = device.str();
-  summary.sequences = one_hot.size(0);
+  summary.sequences = plan.range.end - plan.range.first;
   summary.length = length;
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.output = options.output;
+  summary.shard = plan.shard.whole() ? "" : plan.shard.text();
+  if (!plan.shard.whole()) {
+    log::info("shard " + plan.shard.text() + " (from " + plan.shard.source + "): sequences " +
+              std::to_string(plan.range.first) + ".." + std::to_string(plan.range.end) + " of " +
+              std::to_string(sequences));
+  }
+  if (options.resume && already_complete(options.output, plan)) {
+    log::info("--resume: '" + options.output + "' is already complete; nothing to do");
+    summary.resumed = summary.sequences;
+    return summary;
+  }
+
+  OutputLayout layout;
+  layout.length = length;
+  layout.outputs = outputs;
+  layout.convergence_delta = method.convergence_delta;
+  layout.references = method.references_per_sequence;
+  layout.ism_delta = method.ism_delta;
+  layout.dtype = options.dtype == "float16" ? torch::kHalf : torch::kFloat32;
+  layout.chrombpnet = options.format == "chrombpnet";
+  layout.regions = source->genomic();
+
+  PartStore store(parts_directory(options.output), plan.manifest, options.resume);
+  std::vector<std::string> part_paths;
+  std::vector<int64_t> todo;
+  for (int64_t p = plan.range.first_part; p < plan.range.end_part; ++p) {
+    part_paths.push_back(store.path_of(p));
+    if (store.has(p)) {
+      summary.resumed += std::min(plan.part_size, sequences - p * plan.part_size);
+    } else {
+      todo.push_back(p);
+    }
+  }
+
+  log::info(c10::str(options.method, ": ", summary.sequences, " sequences of ", length,
+                     " bp, target ", options.target, ", ", options.batch_size,
+                     " model rows per pass on ", device.str(), " (", threads, " threads)"));
+  ProgressBar bar(options.method, summary.sequences, ProgressBar::wanted(options.quiet));
+  int64_t finished = summary.resumed;
+  bar.update(finished);
+  for (const int64_t p : todo) {
+    const int64_t first = p * plan.part_size;
+    const int64_t count = std::min(plan.part_size, sequences - first);
+    store.add(p, [&](const std::string& path) {
+      compute_part(path, *source, method, layout, first, count,
+                   [&](int64_t done) { bar.update(finished + done); });
+    });
+    finished += count;
+  }
+  bar.finish();
+  method.finish();
+
+  AtomicOutput output(options.output);
+  if (part_paths.empty()) {
+    write_empty(output.temp_path(), layout);
+  } else {
+    auto file = h5::create_file(output.temp_path());
+    concatenate_rows(part_paths, file.get(), "part");
+    file.close();
+  }
+  {
+    auto file = h5::open_file_for_writing(output.temp_path());
+    write_description(file.get(), {options.method, options.target, model_sha256,
+                                   stored_parameters(options, method.notes).dump(), command_line,
+                                   plan.run_id});
+    if (!plan.shard.whole()) {
+      h5::write_attribute(file.get(), "shard", plan.shard.text());
+      h5::write_attribute(file.get(), "shard_first", plan.range.first);
+      h5::write_attribute(file.get(), "shard_end", plan.range.end);
+      h5::write_attribute(file.get(), "run_sequences", sequences);
+    }
+    file.close();
+  }
+  output.commit();
+  store.remove();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
 

@@ -10,8 +10,18 @@ namespace seqattr {
 
 struct AttributeOptions {
   std::string model;
+  // Input: exactly one of fasta, bed (with genome and length) or tile (with genome).
   std::string fasta;
+  std::string bed;     // BED or narrowPeak, each region centred and resized to `length`
+  std::string genome;  // indexed (or indexable) FASTA for bed and tile
+  std::string tile;    // "W:S": windows of width W every S bases
+  std::string chroms;  // tile: comma-separated chromosomes (empty: all)
+  int64_t length = 0;  // bed: window length; fasta, tile: optional check (0: any)
   std::string output;
+  std::string dtype = "float32";   // stored attributions: float32 | float16
+  std::string format = "seqattr";  // seqattr | chrombpnet (adds raw/, shap/, projected_shap/)
+  std::string shard;   // "I/N"; empty: from a Slurm array's environment, else the whole run
+  bool resume = false;
   std::string method;
   int64_t target = 0;
   int64_t batch_size = 128;  // model rows per forward/backward pass
@@ -46,9 +56,15 @@ struct JobSummary {
   int64_t length = 0;
   double seconds = 0.0;
   std::string output;
+  int64_t resumed = 0;  // sequences found already computed by an interrupted run
+  std::string shard;    // "I/N" when this run was one shard
 };
 
-// Runs the whole job. On any error nothing is left at options.output.
+// Runs the whole job. On any error nothing is left at options.output. Finished parts are
+// kept beside it (parts_directory) when a run stops early, for --resume.
 JobSummary run_attribute(const AttributeOptions& options, const std::string& command_line);
+
+// Where a run keeps its finished parts until the output is assembled.
+std::string parts_directory(const std::string& output);
 
 }  // namespace seqattr

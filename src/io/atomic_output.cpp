@@ -71,6 +71,10 @@ AtomicOutput::AtomicOutput(std::string final_path) : final_path_(std::move(final
   for (int s : kCleanupSignals) std::signal(s, remove_temp_and_reraise);
 }
 
+void AtomicOutput::check_writable(const std::string& final_path) {
+  AtomicOutput probe(final_path);
+}
+
 AtomicOutput::~AtomicOutput() {
   for (int s : kCleanupSignals) std::signal(s, SIG_DFL);
   g_temp_path[0] = '\0';

@@ -17,6 +17,9 @@ class AtomicOutput {
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
 
+  // The checks of the constructor, without keeping anything: run them before long work.
+  static void check_writable(const std::string& final_path);
+
   const std::string& temp_path() const { return temp_path_; }
   const std::string& final_path() const { return final_path_; }
   void commit();

@@ -1,6 +1,7 @@
 #include "io/hdf5.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace seqattr::h5 {
@@ -35,7 +36,9 @@ Handle select_rows(hid_t dataset, hsize_t first, const std::vector<hsize_t>& dim
 hid_t memory_type_of(const torch::Tensor& t) {
   switch (t.scalar_type()) {
     case torch::kFloat32: return H5T_NATIVE_FLOAT;
+    case torch::kHalf: return float16_type();
     case torch::kUInt8: return H5T_NATIVE_UINT8;
+    case torch::kInt8: return H5T_NATIVE_INT8;
     case torch::kInt64: return H5T_NATIVE_INT64;
     default: throw std::runtime_error("HDF5: no memory type for this tensor dtype");
   }
@@ -48,7 +51,26 @@ Handle utf8_string_type() {
   return type;
 }
 
+// Row-major element count of one row of `dims`.
+hsize_t row_elements(const std::vector<hsize_t>& dims) {
+  hsize_t n = 1;
+  for (size_t i = 1; i < dims.size(); ++i) n *= dims[i];
+  return n;
+}
+
 }  // namespace
+
+hid_t float16_type() {
+  // Built once and never closed: sign at bit 15, 5 exponent bits at 10, 10 mantissa bits.
+  static const hid_t type = [] {
+    const hid_t t = check(H5Tcopy(H5T_IEEE_F32LE), "copy float type");
+    check_status(H5Tset_fields(t, 15, 10, 5, 0, 10), "set float16 fields");
+    check_status(H5Tset_size(t, 2), "set float16 size");
+    check_status(H5Tset_ebias(t, 15), "set float16 exponent bias");
+    return t;
+  }();
+  return type;
+}
 
 Handle::Handle(hid_t id, Closer closer, const std::string& what)
     : id_(check(id, what)), closer_(closer) {}
@@ -105,6 +127,12 @@ Handle open_file_for_reading(const std::string& path) {
                 "open HDF5 file '" + path + "'");
 }
 
+Handle open_file_for_writing(const std::string& path) {
+  silence_hdf5_errors();
+  return Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose,
+                "open HDF5 file '" + path + "' for writing");
+}
+
 Handle open_dataset(hid_t parent, const std::string& name) {
   return Handle(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
 }
@@ -137,6 +165,7 @@ torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::Scal
 
 void write_rows(hid_t dataset, hsize_t first, const torch::Tensor& rows) {
   TORCH_INTERNAL_ASSERT(rows.is_contiguous() && rows.device().is_cpu());
+  if (rows.dim() > 0 && rows.size(0) == 0) return;
   std::vector<hsize_t> dims(rows.dim());
   for (int64_t i = 0; i < rows.dim(); ++i) dims[i] = static_cast<hsize_t>(rows.size(i));
   const auto file_space = select_rows(dataset, first, dims);
@@ -158,6 +187,318 @@ void write_strings(hid_t parent, const std::string& name, const std::vector<std:
   for (const auto& v : values) pointers.push_back(v.c_str());
   check_status(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
                "write " + name);
+}
+
+std::vector<std::string> read_strings(hid_t dataset) {
+  Handle file_type(H5Dget_type(dataset), H5Tclose, "get string type");
+  const auto dims = dataset_shape(dataset);
+  TORCH_INTERNAL_ASSERT(dims.size() == 1);
+  std::vector<std::string> values;
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    const auto type = utf8_string_type();
+    std::vector<char*> pointers(dims[0], nullptr);
+    check_status(H5Dread(dataset, type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+                 "read strings");
+    for (char* p : pointers) values.emplace_back(p ? p : "");
+    Handle space(H5Dget_space(dataset), H5Sclose, "get dataspace");
+    H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, pointers.data());
+  } else {
+    const size_t width = H5Tget_size(file_type.get());
+    std::vector<char> buffer(width * dims[0] + 1, '\0');
+    check_status(H5Dread(dataset, file_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+                 "read strings");
+    for (hsize_t i = 0; i < dims[0]; ++i) {
+      const char* p = buffer.data() + i * width;
+      values.emplace_back(p, strnlen(p, width));
+    }
+  }
+  return values;
+}
+
+namespace {
+
+void collect_datasets(hid_t group, const std::string& prefix, std::vector<std::string>* out) {
+  H5G_info_t info;
+  check_status(H5Gget_info(group, &info), "list group " + prefix);
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t size = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr,
+                                            0, H5P_DEFAULT);
+    check(static_cast<hid_t>(size), "read a link name in " + prefix);
+    std::string name(static_cast<size_t>(size) + 1, '\0');
+    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                       H5P_DEFAULT);
+    name.resize(static_cast<size_t>(size));
+    Handle object(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose, "open " + prefix + name);
+    const auto type = H5Iget_type(object.get());
+    if (type == H5I_DATASET) out->push_back(prefix + name);
+    if (type == H5I_GROUP) collect_datasets(object.get(), prefix + name + "/", out);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> list_datasets(hid_t file) {
+  std::vector<std::string> paths;
+  Handle root(H5Gopen2(file, "/", H5P_DEFAULT), H5Gclose, "open the root group");
+  collect_datasets(root.get(), "/", &paths);
+  return paths;
+}
+
+Handle create_dataset_like(hid_t dst, const std::string& path, hid_t like, hsize_t rows) {
+  Handle type(H5Dget_type(like), H5Tclose, "get the type of " + path);
+  Handle properties(H5Dget_create_plist(like), H5Pclose, "get the properties of " + path);
+  auto dims = dataset_shape(like);
+  dims[0] = rows;
+  if (H5Pget_layout(properties.get()) == H5D_CHUNKED) {
+    std::vector<hsize_t> chunk(dims.size());
+    H5Pget_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data());
+    if (rows == 0) {
+      properties = Handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create properties");
+    } else {
+      chunk[0] = std::min(chunk[0], rows);
+      check_status(H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data()),
+                   "chunk " + path);
+    }
+  }
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+               "create dataspace for " + path);
+  Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "create link properties");
+  check_status(H5Pset_create_intermediate_group(links.get(), 1), "set intermediate groups");
+  return Handle(H5Dcreate2(dst, path.c_str(), type.get(), space.get(), links.get(),
+                           properties.get(), H5P_DEFAULT),
+                H5Dclose, "create dataset " + path);
+}
+
+void copy_rows(hid_t src, hsize_t src_first, hsize_t count, hid_t dst, hsize_t dst_first) {
+  if (count == 0) return;
+  Handle type(H5Dget_type(src), H5Tclose, "get dataset type");
+  auto dims = dataset_shape(src);
+  dims[0] = count;
+  const bool variable = H5Tis_variable_str(type.get()) > 0;
+  const size_t element = variable ? sizeof(char*) : H5Tget_size(type.get());
+  std::vector<char> buffer(count * row_elements(dims) * element);
+  const auto src_space = select_rows(src, src_first, dims);
+  const auto dst_space = select_rows(dst, dst_first, dims);
+  Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                      H5Sclose, "create memory dataspace");
+  // The file type serves as the memory type, so values pass through unconverted.
+  check_status(H5Dread(src, type.get(), memory_space.get(), src_space.get(), H5P_DEFAULT,
+                       buffer.data()),
+               "read rows to copy");
+  const herr_t written = H5Dwrite(dst, type.get(), memory_space.get(), dst_space.get(),
+                                  H5P_DEFAULT, buffer.data());
+  if (variable) H5Dvlen_reclaim(type.get(), memory_space.get(), H5P_DEFAULT, buffer.data());
+  check_status(written, "write copied rows");
+}
+
+bool has_attribute(hid_t object, const std::string& name) {
+  return H5Aexists(object, name.c_str()) > 0;
+}
+
+std::string read_string_attribute(hid_t object, const std::string& name) {
+  Handle attribute(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle file_type(H5Aget_type(attribute.get()), H5Tclose, "get attribute type");
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    const auto type = utf8_string_type();
+    char* pointer = nullptr;
+    check_status(H5Aread(attribute.get(), type.get(), &pointer), "read attribute " + name);
+    std::string value = pointer ? pointer : "";
+    H5free_memory(pointer);
+    return value;
+  }
+  std::string value(H5Tget_size(file_type.get()), '\0');
+  check_status(H5Aread(attribute.get(), file_type.get(), value.data()), "read attribute " + name);
+  value.resize(strnlen(value.c_str(), value.size()));
+  return value;
+}
+
+int64_t read_int_attribute(hid_t object, const std::string& name) {
+  Handle attribute(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  int64_t value = 0;
+  check_status(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), "read attribute " + name);
+  return value;
+}
+
+std::vector<std::string> attribute_names(hid_t object) {
+  std::vector<std::string> names;
+  const int count = H5Aget_num_attrs(object);
+  check(count, "count attributes");
+  for (int i = 0; i < count; ++i) {
+    Handle attribute(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                     H5Aclose, "open an attribute");
+    const ssize_t size = H5Aget_name(attribute.get(), 0, nullptr);
+    std::string name(static_cast<size_t>(size) + 1, '\0');
+    H5Aget_name(attribute.get(), name.size(), name.data());
+    name.resize(static_cast<size_t>(size));
+    names.push_back(name);
+  }
+  return names;
+}
+
+void copy_attribute(hid_t src, hid_t dst, const std::string& name) {
+  Handle attribute(H5Aopen(src, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle type(H5Aget_type(attribute.get()), H5Tclose, "get attribute type");
+  Handle space(H5Aget_space(attribute.get()), H5Sclose, "get attribute space");
+  const bool variable = H5Tis_variable_str(type.get()) > 0;
+  const auto points = H5Sget_simple_extent_npoints(space.get());
+  std::vector<char> buffer(static_cast<size_t>(points) *
+                           (variable ? sizeof(char*) : H5Tget_size(type.get())));
+  check_status(H5Aread(attribute.get(), type.get(), buffer.data()), "read attribute " + name);
+  Handle copy(H5Acreate2(dst, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose, "create attribute " + name);
+  const herr_t written = H5Awrite(copy.get(), type.get(), buffer.data());
+  if (variable) H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buffer.data());
+  check_status(written, "write attribute " + name);
+}
+
+bool exists(hid_t parent, const std::string& path) {
+  // H5Lexists fails (rather than answering no) when an intermediate link is missing, so
+  // each prefix is checked in turn.
+  size_t end = 0;
+  while (end != std::string::npos) {
+    end = path.find('/', end + 1);
+    const std::string prefix = path.substr(0, end);
+    const htri_t found = H5Lexists(parent, prefix.c_str(), H5P_DEFAULT);
+    if (found < 0) throw std::runtime_error("HDF5: cannot look up " + prefix);
+    if (found == 0) return false;
+  }
+  return H5Oexists_by_name(parent, path.c_str(), H5P_DEFAULT) > 0;
+}
+
+Handle open_group(hid_t parent, const std::string& name) {
+  return Handle(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name);
+}
+
+namespace {
+
+// Bytes of one uncompressed chunk of `dataset`, or 0 when it is not chunked.
+size_t chunk_bytes(hid_t dataset) {
+  Handle properties(H5Dget_create_plist(dataset), H5Pclose, "get creation properties");
+  if (H5Pget_layout(properties.get()) != H5D_CHUNKED) return 0;
+  const int rank = H5Pget_chunk(properties.get(), 0, nullptr);
+  check(rank, "read the chunk rank");
+  std::vector<hsize_t> chunk(rank);
+  check(H5Pget_chunk(properties.get(), rank, chunk.data()), "read the chunk shape");
+  Handle type(H5Dget_type(dataset), H5Tclose, "get dataset type");
+  size_t bytes = H5Tget_size(type.get());
+  for (hsize_t d : chunk) bytes *= d;
+  return bytes;
+}
+
+}  // namespace
+
+Handle open_dataset_cached(hid_t parent, const std::string& name, size_t cache_bytes) {
+  Handle dataset = open_dataset(parent, name);
+  // At least two chunks, so that reading rows in increasing order decompresses each once.
+  cache_bytes = std::max(cache_bytes, 2 * chunk_bytes(dataset.get()));
+  Handle access(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "create access properties");
+  // A prime slot count well above the number of chunks the cache can hold keeps hash
+  // collisions (which evict) rare. w0 = 0: HDF5 1.10 otherwise evicts only chunks read in
+  // full until it has walked most of the cache, and with partly read chunks (rows picked
+  // out of them) the cache grows past its limit; at 0 any unlocked chunk may go, so the
+  // limit holds.
+  check_status(H5Pset_chunk_cache(access.get(), 100003, cache_bytes, 0.0),
+               "set the chunk cache of " + name);
+  dataset.close();
+  return Handle(H5Dopen2(parent, name.c_str(), access.get()), H5Dclose, "open dataset " + name);
+}
+
+H5T_class_t type_class(hid_t dataset) {
+  Handle type(H5Dget_type(dataset), H5Tclose, "get dataset type");
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class == H5T_NO_CLASS) throw std::runtime_error("HDF5: cannot read a type class");
+  return type_class;
+}
+
+torch::Tensor read_row_set(hid_t dataset, const std::vector<hsize_t>& rows,
+                           torch::ScalarType dtype) {
+  const auto dims = dataset_shape(dataset);
+  TORCH_INTERNAL_ASSERT(!dims.empty());
+  TORCH_INTERNAL_ASSERT(std::is_sorted(rows.begin(), rows.end()) &&
+                        std::adjacent_find(rows.begin(), rows.end()) == rows.end() &&
+                        (rows.empty() || rows.back() < dims[0]));
+  std::vector<int64_t> shape(dims.begin(), dims.end());
+  shape[0] = static_cast<int64_t>(rows.size());
+  auto out = torch::empty(shape, dtype);
+  // One read per run of consecutive rows. (One read of the union of the runs would be
+  // fewer calls, but HDF5 1.10 then holds every chunk it touches at once.) In increasing
+  // order, each chunk is decompressed once while it stays in the chunk cache.
+  char* data = static_cast<char*>(out.data_ptr());
+  const size_t row_bytes = rows.empty() ? 0 : out[0].nbytes();
+  for (size_t first = 0; first < rows.size();) {
+    size_t last = first;
+    while (last + 1 < rows.size() && rows[last + 1] == rows[last] + 1) ++last;
+    auto run = dims;
+    run[0] = last - first + 1;
+    const auto file_space = select_rows(dataset, rows[first], run);
+    Handle memory_space(H5Screate_simple(static_cast<int>(run.size()), run.data(), nullptr),
+                        H5Sclose, "create memory dataspace");
+    check_status(H5Dread(dataset, memory_type_of(out), memory_space.get(), file_space.get(),
+                         H5P_DEFAULT, data + first * row_bytes),
+                 "read rows");
+    first = last + 1;
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> read_variable_strings(hid_t dataset, hid_t file_type, hid_t memory_space,
+                                               hid_t file_space, hsize_t count) {
+  // The memory type keeps the file's character set: HDF5 will not convert between them.
+  Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose, "copy string type");
+  check_status(H5Tset_size(memory_type.get(), H5T_VARIABLE), "set string size");
+  check_status(H5Tset_cset(memory_type.get(), H5Tget_cset(file_type)), "set string charset");
+  std::vector<char*> pointers(count, nullptr);
+  check_status(H5Dread(dataset, memory_type.get(), memory_space, file_space, H5P_DEFAULT,
+                       pointers.data()),
+               "read strings");
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (char* p : pointers) out.emplace_back(p ? p : "");
+  H5Dvlen_reclaim(memory_type.get(), memory_space, H5P_DEFAULT, pointers.data());
+  return out;
+}
+
+std::vector<std::string> read_fixed_strings(hid_t dataset, hid_t file_type, hid_t memory_space,
+                                            hid_t file_space, hsize_t count) {
+  const size_t size = H5Tget_size(file_type);
+  Handle memory_type(H5Tcopy(file_type), H5Tclose, "copy string type");
+  std::vector<char> buffer(count * size);
+  check_status(H5Dread(dataset, memory_type.get(), memory_space, file_space, H5P_DEFAULT,
+                       buffer.data()),
+               "read strings");
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (hsize_t i = 0; i < count; ++i) {
+    std::string value(buffer.data() + i * size, size);
+    const auto end = value.find_last_not_of(std::string("\0 ", 2));
+    out.push_back(end == std::string::npos ? std::string() : value.substr(0, end + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> read_strings(hid_t dataset, hsize_t first, hsize_t count) {
+  auto dims = dataset_shape(dataset);
+  TORCH_INTERNAL_ASSERT(dims.size() == 1 && first + count <= dims[0]);
+  if (count == 0) return {};
+  Handle file_type(H5Dget_type(dataset), H5Tclose, "get dataset type");
+  if (H5Tget_class(file_type.get()) != H5T_STRING) {
+    throw std::runtime_error("HDF5: dataset is not of strings");
+  }
+  dims[0] = count;
+  const auto file_space = select_rows(dataset, first, dims);
+  Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose,
+                      "create memory dataspace");
+  const htri_t variable = H5Tis_variable_str(file_type.get());
+  check(variable, "read a string type");
+  return variable ? read_variable_strings(dataset, file_type.get(), memory_space.get(),
+                                          file_space.get(), count)
+                  : read_fixed_strings(dataset, file_type.get(), memory_space.get(),
+                                       file_space.get(), count);
 }
 
 void write_attribute(hid_t object, const std::string& name, const std::string& value) {

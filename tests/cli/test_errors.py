@@ -130,18 +130,19 @@ class BadInput(TempDirTest):
 
 
 class InterruptedRun(TempDirTest):
-    """A killed run never leaves a file at the output path."""
+    """A killed run never leaves a file at the output path; what it finished stays in
+    OUT.parts/ for --resume (test_genome_scale.py resumes it)."""
 
-    def start_long_run(self):
+    def start_long_run(self, name="out.h5"):
         records = "".join(f">s{i}\n{'ACGT' * 250}\n" for i in range(400))
         fasta = self.write("many.fa", records)
-        out = self.path("out.h5")
+        out = self.path(name)
         proc = subprocess.Popen([BIN, "attribute", "--quiet", "--model", data("mini_bpnet.pt"),
                                  "--fasta", fasta, "--method", "integrated_gradients",
                                  "--n-steps", "200", "--batch-size", "16", "--output", out],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + 30
-        while time.time() < deadline and not any(".partial" in f for f in os.listdir(self.tmp)):
+        while time.time() < deadline and not os.path.isdir(out + ".parts"):
             time.sleep(0.05)
         time.sleep(0.5)
         self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
@@ -156,12 +157,16 @@ class InterruptedRun(TempDirTest):
     def test_sigterm_and_sigint_remove_the_temporary(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
             with self.subTest(signal=sig):
-                proc, out = self.start_long_run()
+                proc, out = self.start_long_run(f"out-{sig.name}.h5")
                 proc.send_signal(sig)
                 proc.wait(timeout=30)
                 self.assertNotEqual(proc.returncode, 0)
                 self.assertFalse(os.path.exists(out))
                 self.assertEqual([f for f in os.listdir(self.tmp) if ".partial" in f], [])
+                parts = os.listdir(out + ".parts") if os.path.isdir(out + ".parts") else []
+                self.assertEqual([p for p in parts if not (p == "run.json" or
+                                                           (p.startswith("part-") and
+                                                            p.endswith(".h5")))], [])
 
 
 if __name__ == "__main__":

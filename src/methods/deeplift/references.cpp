@@ -13,13 +13,16 @@ ReferenceSource constant_references(double value, int64_t length) {
 }
 
 ReferenceSource shuffled_references(torch::Tensor one_hot, int64_t count, uint64_t seed,
+                                    int64_t index_offset,
                                     std::shared_ptr<std::vector<bool>> only_one) {
   only_one->assign(one_hot.size(0), false);
-  return [one_hot = std::move(one_hot), count, seed, only_one](int64_t first, int64_t n) {
+  return [one_hot = std::move(one_hot), count, seed, index_offset, only_one](int64_t first,
+                                                                             int64_t n) {
     std::vector<torch::Tensor> shuffles;
     for (int64_t i = first; i < first + n; ++i) {
       bool single = false;
-      shuffles.push_back(dinucleotide_shuffles(one_hot[i], count, seed, static_cast<uint64_t>(i), &single));
+      shuffles.push_back(dinucleotide_shuffles(one_hot[i], count, seed,
+                                                  static_cast<uint64_t>(index_offset + i), &single));
       if (single) (*only_one)[i] = true;
     }
     return torch::stack(shuffles).to(torch::kFloat32);

@@ -14,8 +14,10 @@ namespace seqattr::deeplift {
 ReferenceSource constant_references(double value, int64_t length);
 
 // `count` dinucleotide shuffles of each sequence; shuffle j of sequence i depends only on
-// (seed, i, j). Marks (*only_one)[i] for sequences with a single possible shuffle.
+// (seed, index_offset + i, j), so a sequence gets the same references whichever part of a
+// run it is computed in. Marks (*only_one)[i] for sequences with a single possible shuffle.
 ReferenceSource shuffled_references(torch::Tensor one_hot, int64_t count, uint64_t seed,
+                                    int64_t index_offset,
                                     std::shared_ptr<std::vector<bool>> only_one);
 
 // /references of an HDF5 file, read a block of sequences at a time. Checks the shape
