@@ -17,8 +17,10 @@ namespace {
 std::string describe(const JobSummary& s) {
   std::ostringstream out;
   out << "done: " << s.method << " on " << s.sequences << " sequences of " << s.length
-      << " bp in " << std::fixed << std::setprecision(2) << s.seconds << " s on " << s.device
-      << "; wrote " << s.output;
+      << " bp in " << std::fixed << std::setprecision(2) << s.seconds << " s on " << s.device;
+  if (!s.shard.empty()) out << " (shard " << s.shard << ")";
+  if (s.resumed > 0) out << "; " << s.resumed << " of them resumed from finished parts";
+  out << "; wrote " << s.output;
   return out.str();
 }
 

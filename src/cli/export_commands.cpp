@@ -17,6 +17,7 @@ struct BigWigCommandOptions {
   std::string genome;
   std::string chrom_sizes;
   bool stats = false;
+  int32_t zoom_levels = 10;
 };
 
 void declare_options(CLI::App* cmd, BigWigCommandOptions& o) {
@@ -28,6 +29,11 @@ void declare_options(CLI::App* cmd, BigWigCommandOptions& o) {
   auto* sizes = cmd->add_option("--chrom-sizes", o.chrom_sizes,
                                 "Two-column file: chromosome name, length");
   genome->excludes(sizes);
+  cmd->add_option("--zoom-levels", o.zoom_levels,
+                  "Zoom levels for zoomed-out views. libBigWig builds them at the end with "
+                  "about 4 bytes per written base plus 12-24 per base of the largest "
+                  "chromosome; 0 writes none and keeps memory independent of the track")
+      ->check(CLI::Range(0, 10));
   cmd->add_flag("--stats", o.stats,
                 "Print min, max, mean and the 1/5/25/50/75/95/99% quantiles of the written "
                 "values to stdout; the quantiles are exact (a radix histogram over a second "
@@ -49,6 +55,7 @@ void run_bigwig(const BigWigCommandOptions& o) {
   options.input = o.input;
   options.output = o.output;
   options.stats = o.stats;
+  options.zoom_levels = o.zoom_levels;
   if (!o.genome.empty()) {
     options.chrom_sizes = genome_chrom_sizes(o.genome);
     options.chrom_sizes_source = "--genome '" + o.genome + "'";

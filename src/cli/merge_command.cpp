@@ -1,12 +1,37 @@
 #include "cli/command.h"
 
-#include "common/errors.h"
+#include <memory>
+
+#include "common/log.h"
+#include "engine/merge_job.h"
 
 namespace seqattr::cli {
+namespace {
+
+struct MergeOptions {
+  std::vector<std::string> shards;
+  std::string output;
+  bool quiet = false;
+};
+
+}  // namespace
 
 Command merge_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("merge", "Merge the shards of one sharded run into one file");
-  return {cmd, [] { throw InputError("merge: not implemented yet"); }};
+  auto o = std::make_shared<MergeOptions>();
+  auto* cmd = app.add_subcommand(
+      "merge", "Join the shards of one sharded run (attribute --shard I/N) into one file, "
+               "identical to a single process's output");
+  cmd->add_option("shards", o->shards, "Shard files, in any order (every shard of the run)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--output", o->output, "Merged HDF5 file")->required();
+  cmd->add_flag("--quiet,-q", o->quiet, "Only warnings and errors");
+  return {cmd, [o] {
+            log::configure(o->quiet ? log::Level::Warn : log::Level::Info);
+            const auto summary = merge_shards(o->shards, o->output, command_line());
+            log::info("merged " + std::to_string(summary.shards) + " shards, " +
+                      std::to_string(summary.sequences) + " sequences, into " + summary.output);
+          }};
 }
 
 }  // namespace seqattr::cli

@@ -40,18 +40,29 @@ nlohmann::json read_manifest(const std::string& directory) {
   }
 }
 
-// The keys whose values differ, e.g. "n_steps (50 then 20)".
-std::string differences(const nlohmann::json& before, const nlohmann::json& now) {
-  std::string text;
+// The settings whose values differ, e.g. "n_steps (50 then 20)"; nested objects (the
+// parameters, the input digests) are compared key by key, and the run_id derived from
+// them is left out.
+void collect_differences(const nlohmann::json& before, const nlohmann::json& now,
+                         std::string* text) {
+  const auto add = [text](const std::string& item) { *text += (text->empty() ? "" : ", ") + item; };
   for (const auto& [key, value] : now.items()) {
+    if (key == "run_id") continue;
     const auto old = before.contains(key) ? before[key] : nlohmann::json();
-    if (old != value) {
-      text += (text.empty() ? "" : ", ") + key + " (" + old.dump() + " then " + value.dump() + ")";
+    if (old.is_object() && value.is_object()) {
+      collect_differences(old, value, text);
+    } else if (old != value) {
+      add(key + " (" + old.dump() + " then " + value.dump() + ")");
     }
   }
   for (const auto& [key, value] : before.items()) {
-    if (!now.contains(key)) text += (text.empty() ? "" : ", ") + key + " (no longer given)";
+    if (!now.contains(key)) add(key + " (no longer given)");
   }
+}
+
+std::string differences(const nlohmann::json& before, const nlohmann::json& now) {
+  std::string text;
+  collect_differences(before, now, &text);
   return text;
 }
 

@@ -14,8 +14,6 @@
 #include <tuple>
 #include <unordered_map>
 
-#include <c10/util/Exception.h>
-#include <htslib/faidx.h>
 
 // Debian's libbigwig-dev does not pull in curl's headers. Without curl, bigWig.h declares
 // CURL and CURLcode itself; the only curl type in the API is a callback pointer (passed as
@@ -26,8 +24,8 @@
 #include <bigWig.h>
 
 #include "common/errors.h"
-#include "common/log.h"
 #include "io/atomic_output.h"
+#include "io/genome.h"
 #include "io/hdf5.h"
 
 namespace seqattr {
@@ -38,8 +36,6 @@ constexpr size_t kChunkCacheBytes = size_t{64} << 20;
 constexpr size_t kBlockBytes = size_t{32} << 20;
 // Metadata (chromosome names, starts, ends) is read this many rows at a time.
 constexpr hsize_t kMetadataRows = 1 << 16;
-// libBigWig's recommended number of zoom levels.
-constexpr int32_t kZoomLevels = 10;
 
 bool file_exists(const std::string& path) {
   struct stat info {};
@@ -83,6 +79,7 @@ ChromSizes parse_sizes(std::istream& in, const std::string& what) {
 struct Input {
   h5::Handle file;
   h5::Handle attributions;  // (N, 4, L), float16 or float32 in the file
+  bool float16 = false;     // read as kHalf and widened by torch (exact, and fast)
   int64_t rows = 0;
   int64_t length = 0;
 };
@@ -104,6 +101,7 @@ Input open_input(const std::string& path) {
   if (shape.size() != 3 || shape[1] != 4 || h5::type_class(in.attributions.get()) != H5T_FLOAT) {
     throw InputError(what + ": /attributions is not an (N, 4, L) float array");
   }
+  in.float16 = h5::is_float16(in.attributions.get());
   in.rows = static_cast<int64_t>(shape[0]);
   in.length = static_cast<int64_t>(shape[2]);
   if (!h5::exists(in.file.get(), "regions")) {
@@ -227,7 +225,9 @@ void emit_pieces(const Input& in, int32_t chrom, const Piece* begin, const Piece
   std::vector<hsize_t> rows;
   for (const Piece* p = begin; p != end; ++p) rows.push_back(p->row);
   std::sort(rows.begin(), rows.end());
-  const auto block = h5::read_row_set(in.attributions.get(), rows, torch::kFloat32);
+  const auto block =
+      h5::read_row_set(in.attributions.get(), rows, in.float16 ? torch::kHalf : torch::kFloat32)
+          .to(torch::kFloat32);
   const float* data = block.data_ptr<float>();
   const int64_t L = in.length;
   std::vector<float> values;
@@ -243,36 +243,58 @@ void emit_pieces(const Input& in, int32_t chrom, const Piece* begin, const Piece
   }
 }
 
-void for_each_run(const Input& in, const std::vector<Window>& windows, const ChromSizes& sizes,
-                  const RunVisitor& visit) {
-  const size_t rows_per_block =
-      std::max<size_t>(1, kBlockBytes / (4 * sizeof(float) * std::max<int64_t>(1, in.length)));
+// Calls visit(chrom, pieces) for each chromosome that has windows, in index order.
+template <typename Visit>
+void for_each_chromosome(const std::vector<Window>& windows, const ChromSizes& sizes,
+                         int64_t length, Visit visit) {
   for (auto group = windows.begin(); group != windows.end();) {
     const int32_t chrom = group->chrom;
     const auto group_end = std::find_if(group, windows.end(),
                                         [chrom](const Window& w) { return w.chrom != chrom; });
-    const auto pieces =
-        owned_pieces(&*group, &*group + (group_end - group), in.length, sizes.lengths[chrom]);
-    for (size_t first = 0; first < pieces.size(); first += rows_per_block) {
-      const size_t last = std::min(pieces.size(), first + rows_per_block);
-      emit_pieces(in, chrom, pieces.data() + first, pieces.data() + last, visit);
-    }
+    visit(chrom, owned_pieces(&*group, &*group + (group_end - group), length,
+                              sizes.lengths[chrom]));
     group = group_end;
   }
+}
+
+// The number of bases the track will have (from the metadata alone).
+int64_t owned_bases(const std::vector<Window>& windows, const ChromSizes& sizes, int64_t length) {
+  int64_t bases = 0;
+  for_each_chromosome(windows, sizes, length, [&](int32_t, const std::vector<Piece>& pieces) {
+    for (const Piece& p : pieces) bases += p.hi - p.lo;
+  });
+  return bases;
+}
+
+void for_each_run(const Input& in, const std::vector<Window>& windows, const ChromSizes& sizes,
+                  const RunVisitor& visit) {
+  const size_t rows_per_block =
+      std::max<size_t>(1, kBlockBytes / (4 * sizeof(float) * std::max<int64_t>(1, in.length)));
+  for_each_chromosome(windows, sizes, in.length,
+                      [&](int32_t chrom, const std::vector<Piece>& pieces) {
+                        for (size_t first = 0; first < pieces.size(); first += rows_per_block) {
+                          const size_t last = std::min(pieces.size(), first + rows_per_block);
+                          emit_pieces(in, chrom, pieces.data() + first, pieces.data() + last,
+                                      visit);
+                        }
+                      });
 }
 
 // --- the bigWig ------------------------------------------------------------------------
 
 class BigWigWriter {
  public:
-  BigWigWriter(const std::string& path, const std::string& final_path, const ChromSizes& sizes)
+  BigWigWriter(const std::string& path, const std::string& final_path, const ChromSizes& sizes,
+               int32_t zoom_levels)
       : sizes_(sizes) {
     // bwInit sets up curl for remote reads; it is required once before any bwOpen.
     static const bool initialised = bwInit(1 << 17) == 0;
     if (!initialised) throw std::runtime_error("libBigWig: cannot initialise");
     fp_ = bwOpen(path.c_str(), nullptr, "w");
     if (!fp_) throw InputError("--output '" + final_path + "': cannot write a bigWig there");
-    if (bwCreateHdr(fp_, kZoomLevels) != 0) throw std::runtime_error("libBigWig: cannot make a header");
+    if (bwCreateHdr(fp_, zoom_levels) != 0) {
+      throw std::runtime_error("libBigWig: cannot make a header");
+    }
     std::vector<const char*> names;
     std::vector<uint32_t> lengths;
     for (size_t i = 0; i < sizes.names.size(); ++i) {
@@ -302,7 +324,10 @@ class BigWigWriter {
     last_end_ = start + count;
   }
 
-  // Writes the index and zoom levels. (libBigWig reports no error here.)
+  // Writes the index and zoom levels. (libBigWig reports no error here.) libBigWig builds
+  // the zoom levels here by reading back each chromosome's entries whole (12 bytes per
+  // written base, more while its array grows) and keeps every zoom record (about 4 bytes
+  // per written base over the levels) until done.
   void close() {
     if (fp_) bwClose(fp_);
     fp_ = nullptr;
@@ -315,10 +340,11 @@ class BigWigWriter {
   int64_t last_end_ = -1;
 };
 
-void check_bigwig_limits(const ChromSizes& sizes) {
+void check_bigwig_limits(const ChromSizes& sizes, const std::string& source) {
   for (size_t i = 0; i < sizes.names.size(); ++i) {
     if (sizes.lengths[i] > std::numeric_limits<uint32_t>::max()) {
-      throw InputError("chromosome '" + sizes.names[i] + "' is longer than a bigWig allows (2^32-1)");
+      throw InputError(source + ": chromosome '" + sizes.names[i] +
+                       "' is longer than a bigWig allows (2^32 - 1)");
     }
   }
 }
@@ -460,21 +486,8 @@ ChromSizes read_chrom_sizes(const std::string& path) {
 }
 
 ChromSizes genome_chrom_sizes(const std::string& fasta_path) {
-  const std::string what = "--genome '" + fasta_path + "'";
-  if (!file_exists(fasta_path)) throw InputError(what + ": no such file");
-  const std::string fai = fasta_path + ".fai";
-  if (!file_exists(fai)) {
-    // htslib writes FASTA.fai (and .gzi for bgzip) next to the FASTA.
-    faidx_t* index = fai_load3(fasta_path.c_str(), nullptr, nullptr, FAI_CREATE);
-    if (!index) {
-      throw InputError(what + ": cannot index it (is it FASTA, bgzipped if compressed, in a "
-                       "writable directory?)");
-    }
-    fai_destroy(index);
-  }
-  std::ifstream in(fai);
-  if (!in) throw InputError(what + ": cannot read its index '" + fai + "'");
-  return parse_sizes(in, what + " index '" + fai + "'");
+  const Genome genome = Genome::open(fasta_path);
+  return ChromSizes{genome.chroms(), genome.lengths()};
 }
 
 std::string format_stats(const TrackStats& stats) {
@@ -490,17 +503,24 @@ std::string format_stats(const TrackStats& stats) {
 }
 
 BigWigExportSummary export_bigwig(const BigWigExportOptions& options) {
-  check_bigwig_limits(options.chrom_sizes);
+  check_bigwig_limits(options.chrom_sizes, options.chrom_sizes_source);
   const Input in = open_input(options.input);
   const auto windows =
       read_windows(in, options.input, options.chrom_sizes, options.chrom_sizes_source);
+
+  // libBigWig cannot finish a file without entries (it stops before the index).
+  if (owned_bases(windows, options.chrom_sizes, in.length) == 0) {
+    throw InputError("input file '" + options.input + "': no region has a base within the "
+                     "chromosomes of " + options.chrom_sizes_source + ": the track would be empty");
+  }
 
   BigWigExportSummary summary;
   summary.regions = in.rows;
   StatsCollector stats;
   AtomicOutput output(options.output);
   {
-    BigWigWriter writer(output.temp_path(), options.output, options.chrom_sizes);
+    BigWigWriter writer(output.temp_path(), options.output, options.chrom_sizes,
+                        options.zoom_levels);
     int32_t last_chrom = -1;
     for_each_run(in, windows, options.chrom_sizes,
                  [&](int32_t chrom, int64_t start, const float* values, int64_t count) {

@@ -27,8 +27,9 @@ struct ChromSizes {
 // without chromosomes.
 ChromSizes read_chrom_sizes(const std::string& path);
 
-// The chromosome sizes of a FASTA file from its .fai, which htslib builds when missing.
-// Throws InputError naming --genome when the file is missing or cannot be indexed.
+// The chromosome sizes of a FASTA file (plain or bgzipped), in the order of its .fai, which
+// is built when missing (see Genome::open). Throws InputError naming --genome when the file
+// is missing or cannot be indexed.
 ChromSizes genome_chrom_sizes(const std::string& fasta_path);
 
 // Summary statistics of the written values. Quantiles are exact: they are the order
@@ -52,6 +53,11 @@ struct BigWigExportOptions {
   ChromSizes chrom_sizes;
   std::string chrom_sizes_source;  // how to name the sizes in messages, e.g. "--genome 'x.fa'"
   bool stats = false;
+  // Zoom levels (reduced summaries browsers show when zoomed out), 0 to 10. libBigWig
+  // builds them when closing the file, with memory that grows with the track: about 4
+  // bytes per written base plus 12-24 bytes per written base of the largest chromosome.
+  // With 0, memory does not grow with the track (viewers then summarise raw data).
+  int32_t zoom_levels = 10;
 };
 
 struct BigWigExportSummary {
@@ -65,7 +71,8 @@ struct BigWigExportSummary {
 // has no /regions (not made from --bed or --tile), or has a region on a chromosome that
 // `chrom_sizes` lacks; and naming --output when the output cannot be written.
 // Memory: about 24 bytes of metadata per region, a 64 MiB HDF5 chunk cache and blocks of
-// about 32 MiB of rows; the (N,4,L) arrays are never read whole.
+// about 32 MiB of rows; the (N,4,L) arrays are never read whole. libBigWig's zoom levels
+// add to that (see zoom_levels).
 BigWigExportSummary export_bigwig(const BigWigExportOptions& options);
 
 }  // namespace seqattr

@@ -321,18 +321,13 @@ int64_t read_int_attribute(hid_t object, const std::string& name) {
 
 std::vector<std::string> attribute_names(hid_t object) {
   std::vector<std::string> names;
-  const int count = H5Aget_num_attrs(object);
-  check(count, "count attributes");
-  for (int i = 0; i < count; ++i) {
-    Handle attribute(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                     H5Aclose, "open an attribute");
-    const ssize_t size = H5Aget_name(attribute.get(), 0, nullptr);
-    std::string name(static_cast<size_t>(size) + 1, '\0');
-    H5Aget_name(attribute.get(), name.size(), name.data());
-    name.resize(static_cast<size_t>(size));
-    names.push_back(name);
-  }
+  const H5A_operator2_t collect = [](hid_t, const char* name, const H5A_info_t*, void* out) {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return herr_t{0};
+  };
+  hsize_t index = 0;
+  check_status(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names),
+               "list attributes");
   return names;
 }
 
@@ -409,6 +404,13 @@ H5T_class_t type_class(hid_t dataset) {
   const H5T_class_t type_class = H5Tget_class(type.get());
   if (type_class == H5T_NO_CLASS) throw std::runtime_error("HDF5: cannot read a type class");
   return type_class;
+}
+
+bool is_float16(hid_t dataset) {
+  Handle type(H5Dget_type(dataset), H5Tclose, "get dataset type");
+  const htri_t equal = H5Tequal(type.get(), float16_type());
+  check(equal, "compare types");
+  return equal > 0;
 }
 
 torch::Tensor read_row_set(hid_t dataset, const std::vector<hsize_t>& rows,

@@ -75,6 +75,9 @@ Handle open_group(hid_t parent, const std::string& name);
 Handle open_dataset_cached(hid_t parent, const std::string& name, size_t cache_bytes);
 // The class of a dataset's element type (H5T_FLOAT, H5T_INTEGER, H5T_STRING, ...).
 H5T_class_t type_class(hid_t dataset);
+// Whether a dataset's element type is float16_type(): rows read as kHalf then need no
+// conversion by HDF5 (whose float16 to float32 conversion is a slow bitwise one).
+bool is_float16(hid_t dataset);
 // Rows `rows` (strictly increasing) along dimension 0, in that order, converted by HDF5 to
 // `dtype` as in read_rows. With a chunk cache of at least one chunk (open_dataset_cached),
 // each chunk is decompressed once per call.

@@ -77,6 +77,7 @@ class NpySource {
  public:
   NpySource(hid_t dataset, const std::vector<int64_t>& shape)
       : dataset_(dataset),
+        read_dtype_(h5::is_float16(dataset) ? torch::kHalf : torch::kFloat32),
         header_(npy_header("<f4", shape)),
         rows_(shape[0]),
         row_bytes_(static_cast<uint64_t>(shape[1] * shape[2]) * sizeof(float)),
@@ -157,7 +158,7 @@ class NpySource {
     const uint64_t row = offset / row_bytes_;
     if (!block_.defined() || row < block_first_ || row >= block_first_ + block_.size(0)) {
       const uint64_t count = std::min(rows_per_block_, rows_ - row);
-      block_ = h5::read_rows(dataset_, row, count, torch::kFloat32);
+      block_ = h5::read_rows(dataset_, row, count, read_dtype_).to(torch::kFloat32);
       block_first_ = row;
     }
     const uint64_t block_offset = offset - block_first_ * row_bytes_;
@@ -169,6 +170,7 @@ class NpySource {
   }
 
   hid_t dataset_;
+  torch::ScalarType read_dtype_;  // kHalf for float16 data: torch widens it exactly and fast
   std::string header_;
   uint64_t rows_, row_bytes_, rows_per_block_;
   uint64_t position_ = 0;

@@ -4,6 +4,7 @@ ctest sets SEQATTR_BIN, SEQATTR_TEST_DATA, SEQATTR_MODELS and SEQATTR_CONFIGS.
 """
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -82,3 +83,49 @@ class TempDirTest(unittest.TestCase):
 def max_relative_error(actual, expected):
     """max |actual - expected| over the largest |expected|: the golden tests' measure."""
     return float(np.abs(actual - expected).max() / np.abs(expected).max())
+
+
+def all_datasets(path):
+    """Every dataset of a file, groups included, as {"/g/name": numpy array}."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def assert_identical_outputs(test, a, b, ignore_attributes=("command_line",)):
+    """Same datasets, dtypes, shapes and bits; same root attributes but the ignored ones."""
+    x, y = all_datasets(a), all_datasets(b)
+    test.assertEqual(sorted(x), sorted(y))
+    for name in x:
+        test.assertEqual((x[name].dtype, x[name].shape), (y[name].dtype, y[name].shape), name)
+        if x[name].dtype == object:
+            test.assertEqual(list(x[name]), list(y[name]), name)
+        else:
+            test.assertEqual(x[name].tobytes(), y[name].tobytes(), name)
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        keep = lambda attrs: {k: v for k, v in attrs.items() if k not in ignore_attributes}
+        test.assertEqual(keep(fa.attrs), keep(fb.attrs))
+
+
+def make_genome(directory, scale=0.1, seed=0):
+    """The synthetic genome of models/synthetic/make_genome.py, written into `directory`."""
+    subprocess.run([sys.executable, os.path.join(MODELS, "synthetic", "make_genome.py"),
+                    "--out-dir", directory, "--scale", str(scale), "--seed", str(seed)],
+                   check=True, capture_output=True)
+    return os.path.join(directory, "genome.fa"), os.path.join(directory, "peaks.narrowPeak")
+
+
+def read_fasta(path):
+    """{name: sequence} of a plain FASTA file."""
+    records, name = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith(">"):
+                name = line[1:].split()[0]
+                records[name] = []
+            elif name:
+                records[name].append(line)
+    return {k: "".join(v) for k, v in records.items()}

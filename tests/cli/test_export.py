@@ -170,6 +170,19 @@ class ExportBigWig(ExportTest):
                                    msg=f"q{q}")
         self.check_track(out, track)
 
+    def test_zoom_levels(self):
+        h5 = self.path("in.h5")
+        projected, _, _ = make_input(h5, REGIONS, L, np.float32)
+        track = expected_track(REGIONS, projected, L, SIZES)
+        for levels, expect_zoom in (("0", False), ("10", True)):
+            with self.subTest(levels=levels):
+                out = self.path(f"track{levels}.bw")
+                run("export-bigwig", h5, "-o", out, "--chrom-sizes", self.sizes_file(),
+                    "--zoom-levels", levels)
+                with pyBigWig.open(out) as bw:
+                    self.assertEqual(bw.header()["nLevels"] > 0, expect_zoom)
+                self.check_track(out, track)
+
     def test_genome_fai_gives_the_sizes(self):
         fasta = self.write("genome.fa", "".join(f">{c}\n{'ACGT' * (n // 4)}{'A' * (n % 4)}\n"
                                                  for c, n in SIZES))
@@ -181,10 +194,10 @@ class ExportBigWig(ExportTest):
         self.check_track(out, expected_track(REGIONS, projected, L, SIZES))
 
     def test_many_blocks_of_long_windows(self):
-        # 32 MiB blocks hold 256 rows of 8192 bp: 600 tiles take three blocks.
+        # 32 MiB blocks hold 256 rows of 8192 bp: 300 tiles take two blocks.
         length, step = 8192, 2000
-        sizes = [("chrA", 700_000), ("chrB", 520_000)]
-        regions = [(c, s) for c, n in sizes for s in range(-1000, n, step)][:600]
+        sizes = [("chrA", 350_000), ("chrB", 260_000)]
+        regions = [(c, s) for c, n in sizes for s in range(-1000, n, step)][:300]
         order = np.random.default_rng(2).permutation(len(regions))
         regions = [regions[i] for i in order]
         h5 = self.path("big.h5")
@@ -215,6 +228,13 @@ class ExportBigWig(ExportTest):
         sizes = self.sizes_file()
         self.expect_error(["export-bigwig", h5, "-o", out, "--chrom-sizes", sizes],
                           "chrZ", sizes, outputs=[out])
+
+    def test_nothing_to_write(self):
+        h5 = self.path("in.h5")
+        make_input(h5, [("chrB", 500)], L, np.float32)  # past the end of chrB (120 bp)
+        out = self.path("out.bw")
+        self.expect_error(["export-bigwig", h5, "-o", out, "--chrom-sizes", self.sizes_file()],
+                          h5, "empty", outputs=[out])
 
     def test_exactly_one_source_of_sizes(self):
         h5 = self.path("in.h5")
@@ -266,8 +286,8 @@ class ExportModisco(ExportTest):
                 self.check_npz(os.path.join(out_dir, "attr.npz"), hypothetical)
 
     def test_without_regions_and_in_many_blocks(self):
-        # Rows of 4 x 8192 float32 stream in 32 MiB blocks of 256 rows: 600 rows, 3 blocks.
-        regions = [("chrA", 0)] * 600
+        # Rows of 4 x 8192 float32 stream in 32 MiB blocks of 256 rows: 300 rows, 2 blocks.
+        regions = [("chrA", 0)] * 300
         h5 = self.path("big.h5")
         _, hypothetical, one_hot = make_input(h5, regions, 8192, np.float16, with_regions=False,
                                               chunk_rows=64, sizes=[("chrA", 8192)])
