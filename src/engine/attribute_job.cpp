@@ -195,22 +195,50 @@ bool already_complete(const std::string& output, const RunPlan& plan) {
   }
 }
 
+// Wall-clock seconds by stage, for --verbose and the genome-scale benchmark.
+struct StageTimes {
+  double read = 0, compute = 0, write = 0, assemble = 0;
+};
+
+class Stopwatch {
+ public:
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return seconds;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 // Computes part `part` (sequences [first, first + count)) into a part file at `path`.
 void compute_part(const std::string& path, const SequenceSource& source, const PreparedMethod& method,
                   OutputLayout layout, int64_t first, int64_t count,
-                  const ProgressCallback& progress) {
+                  const ProgressCallback& progress, StageTimes* times) {
+  Stopwatch clock;
   const auto rows = source.read(first, count);
+  times->read += clock.lap();
   layout.sequences = count;
   AttributionFile file(path, layout);
   file.write_inputs(rows.names, rows.one_hot);
   if (layout.regions) {
     file.write_regions({rows.chroms, rows.names, rows.start, rows.end, rows.summit});
   }
+  times->write += clock.lap();
   torch::Tensor references;
-  method.run(rows.one_hot, first, [&](const AttributionBlock& block) { file.write_block(block); },
+  method.run(rows.one_hot, first,
+             [&](const AttributionBlock& block) {
+               times->compute += clock.lap();
+               file.write_block(block);
+               times->write += clock.lap();
+             },
              progress, layout.references > 0 ? &references : nullptr);
+  times->compute += clock.lap();
   if (references.defined()) file.write_references(0, references);
   file.close();
+  times->write += clock.lap();
 }
 
 // An empty shard (more shards than parts) still gets a file with every dataset, 0 rows.
@@ -304,18 +332,20 @@ JobSummary run_attribute(const AttributeOptions& options, const std::string& com
   ProgressBar bar(options.method, summary.sequences, ProgressBar::wanted(options.quiet));
   int64_t finished = summary.resumed;
   bar.update(finished);
+  StageTimes times;
   for (const int64_t p : todo) {
     const int64_t first = p * plan.part_size;
     const int64_t count = std::min(plan.part_size, sequences - first);
     store.add(p, [&](const std::string& path) {
       compute_part(path, *source, method, layout, first, count,
-                   [&](int64_t done) { bar.update(finished + done); });
+                   [&](int64_t done) { bar.update(finished + done); }, &times);
     });
     finished += count;
   }
   bar.finish();
   method.finish();
 
+  Stopwatch assembly;
   AtomicOutput output(options.output);
   if (part_paths.empty()) {
     write_empty(output.temp_path(), layout);
@@ -339,6 +369,9 @@ JobSummary run_attribute(const AttributeOptions& options, const std::string& com
   }
   output.commit();
   store.remove();
+  times.assemble = assembly.lap();
+  log::debug(c10::str("seconds by stage: read sequences ", times.read, ", compute ", times.compute,
+                      ", write parts ", times.write, ", assemble output ", times.assemble));
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
