@@ -134,7 +134,8 @@ class SubmitScriptTest(SlurmTest):
                 "attribute", "--config", "/configs/preset.toml", "--model", "/models/m.pt",
                 "--bed", "/data/p.bed", "--genome", "/data/g.fa", "--length", "1000",
                 "--method", "integrated_gradients",
-                "--output", os.path.join(self.outdir, f"shard_{i}.h5"), f"ENV {i} 3 0"])
+                "--output", os.path.join(self.outdir, f"shard_{i}.h5"), "--resume",
+                f"ENV {i} 3 0"])
             self.assertTrue(os.path.exists(os.path.join(self.outdir, f"shard_{i}.h5")))
 
         shards = [os.path.join(self.outdir, f"shard_{i}.h5") for i in range(3)]
