@@ -59,29 +59,43 @@ int64_t count_rows(const std::string& path, const std::string& what) {
 
 void concatenate_rows(const std::vector<std::string>& inputs, hid_t output, const std::string& what) {
   TORCH_INTERNAL_ASSERT(!inputs.empty());
-  std::vector<OpenRowFile> files;
-  hsize_t total = 0;
-  for (const auto& path : inputs) {
-    files.push_back(open_row_file(path, what));
-    require_same_layout(files.front(), files.back(), what);
-    total += files.back().rows;
+  // Files are opened one at a time: a run may have thousands of parts, and each open HDF5
+  // file holds its own caches.
+  std::vector<hsize_t> rows;
+  std::string like_path = inputs.front();
+  {
+    const auto first = open_row_file(inputs.front(), what);
+    for (const auto& path : inputs) {
+      const auto f = open_row_file(path, what);
+      require_same_layout(first, f, what);
+      rows.push_back(f.rows);
+      if (rows.back() > 0 && like_path == inputs.front() && first.rows == 0) like_path = path;
+    }
   }
-  for (const auto& name : files.front().datasets) {
-    auto like = h5::open_dataset(files.front().file.get(), name);
-    auto out = h5::create_dataset_like(output, name, like.get(), total);
-    hsize_t row = 0;
-    for (const auto& f : files) {
-      auto in = h5::open_dataset(f.file.get(), name);
+  hsize_t total = 0;
+  for (const auto r : rows) total += r;
+  // Created like a file with rows, so that chunking and filters are copied too.
+  const auto like = open_row_file(like_path, what);
+  std::vector<h5::Handle> outs;
+  for (const auto& name : like.datasets) {
+    auto dataset = h5::open_dataset(like.file.get(), name);
+    outs.push_back(h5::create_dataset_like(output, name, dataset.get(), total));
+  }
+  hsize_t row = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto f = open_row_file(inputs[i], what);
+    for (size_t d = 0; d < like.datasets.size(); ++d) {
+      auto in = h5::open_dataset(f.file.get(), like.datasets[d]);
       if (h5::dataset_shape(in.get())[0] != f.rows) {
-        throw InputError(what + " '" + f.path + "': dataset " + name + " has a different number "
-                         "of rows than /one_hot");
+        throw InputError(what + " '" + f.path + "': dataset " + like.datasets[d] +
+                         " has a different number of rows than /one_hot");
       }
       for (hsize_t first = 0; first < f.rows; first += kCopyRows) {
         const hsize_t count = std::min(kCopyRows, f.rows - first);
-        h5::copy_rows(in.get(), first, count, out.get(), row + first);
+        h5::copy_rows(in.get(), first, count, outs[d].get(), row + first);
       }
-      row += f.rows;
     }
+    row += f.rows;
   }
 }
 
