@@ -17,6 +17,8 @@ Command attribute_command(CLI::App& app);
 Command merge_command(CLI::App& app);
 Command export_bigwig_command(CLI::App& app);
 Command export_modisco_command(CLI::App& app);
+Command logo_command(CLI::App& app);
+Command report_command(CLI::App& app);
 
 // The command line as one shell-quoted string, stored in outputs.
 const std::string& command_line();

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   // first; flags on the command line override them. Accepted before or after the command.
   app.set_config("--config", "", "Preset file (TOML, see configs/); command-line flags override it");
   const std::vector<Command> commands = {attribute_command(app), merge_command(app),
-                                         export_bigwig_command(app), export_modisco_command(app)};
+                                         export_bigwig_command(app), export_modisco_command(app),
+                                         logo_command(app), report_command(app)};
 
   try {
     app.parse(argc, argv);
