@@ -54,8 +54,8 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
   cmd->add_flag("--resume", o.resume,
                 "Continue an interrupted run from the finished parts kept in OUTPUT.parts/ "
                 "(the parameters must match)");
-  cmd->add_option("--target", o.target, "Model output column to explain")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--target", o.target,
+                  "Model output column to explain: a number, or a name from MODEL.json");
   cmd->add_option("--batch-size", o.batch_size,
                   "Model rows per forward/backward pass (bounds memory)")
       ->check(CLI::PositiveNumber);

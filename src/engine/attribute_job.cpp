@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/device.h"
 #include "engine/model.h"
+#include "engine/model_metadata.h"
 #include "engine/prepared_method.h"
 #include "engine/progress.h"
 #include "engine/run_parts.h"
@@ -43,6 +44,13 @@ int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target
   return outputs;
 }
 
+// A column number as a number (as before names existed), a name as a string.
+nlohmann::json target_json(const std::string& target) {
+  const bool number = !target.empty() && target.size() < 19 &&
+                      target.find_first_not_of("0123456789") == std::string::npos;
+  return number ? nlohmann::json(std::stoll(target)) : nlohmann::json(target);
+}
+
 }  // namespace
 
 nlohmann::json to_json(const AttributeOptions& o) {
@@ -59,7 +67,7 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"shard", o.shard},
           {"resume", o.resume},
           {"method", o.method},
-          {"target", o.target},
+          {"target", target_json(o.target)},
           {"batch_size", o.batch_size},
           {"device", o.device},
           {"threads", o.threads},
@@ -93,7 +101,8 @@ void validate_input(const AttributeOptions& o) {
                      ": needs --genome GENOME.fa (plain or bgzipped FASTA)");
   }
   if (!o.bed.empty() && o.length < 1) {
-    throw InputError("--bed: needs --length L, the window each region is resized to");
+    throw InputError("--bed: needs --length L, the window each region is resized to (or "
+                     "an input_length in the model's JSON file)");
   }
   if (o.length < 0) throw InputError("--length " + std::to_string(o.length) + ": must be >= 1");
   if (!o.chroms.empty() && o.tile.empty()) throw InputError("--chroms: only --tile takes it");
@@ -110,7 +119,6 @@ void validate(const AttributeOptions& o) {
   const Method method = parse_method(o.method);
   parse_ig_rule(o.ig_rule);
   const Baseline baseline = parse_baseline(o.baseline);
-  if (o.target < 0) throw InputError("--target " + std::to_string(o.target) + ": must be >= 0");
   if (o.batch_size < 1) {
     throw InputError("--batch-size " + std::to_string(o.batch_size) + ": must be >= 1");
   }
@@ -160,8 +168,10 @@ nlohmann::json run_identity(const AttributeOptions& o, const std::string& model_
 
 // The stored `parameters` attribute: every option but those naming this process's output
 // and shard, so that a merged file's equals a single process's.
-nlohmann::json stored_parameters(const AttributeOptions& o, const nlohmann::json& notes) {
+nlohmann::json stored_parameters(const AttributeOptions& o, int64_t target,
+                                 const nlohmann::json& notes) {
   auto parameters = to_json(o);
+  parameters["target_index"] = target;  // the column --target named
   for (const char* key : {"output", "shard", "resume"}) parameters.erase(key);
   parameters.update(notes);
   return parameters;
@@ -259,8 +269,22 @@ void write_empty(const std::string& path, OutputLayout layout) {
 
 }  // namespace
 
-JobSummary run_attribute(const AttributeOptions& options, const std::string& command_line) {
+// The options with the model's metadata applied: --target resolved to a column number
+// (named targets), --length defaulting to the model's input length for --bed and --tile.
+AttributeOptions with_model_metadata(AttributeOptions o, int64_t* target) {
+  const auto metadata = read_model_metadata(o.model);
+  *target = resolve_target(o.target, metadata);
+  if (metadata && metadata->input_length > 0 && o.length == 0 && o.fasta.empty() &&
+      o.tile.empty()) {
+    o.length = metadata->input_length;
+  }
+  return o;
+}
+
+JobSummary run_attribute(const AttributeOptions& requested, const std::string& command_line) {
   const auto start = std::chrono::steady_clock::now();
+  int64_t target = 0;
+  const AttributeOptions options = with_model_metadata(requested, &target);
   validate(options);
   const int threads = options.threads > 0 ? options.threads
                                           : static_cast<int>(std::thread::hardware_concurrency());
@@ -272,8 +296,8 @@ JobSummary run_attribute(const AttributeOptions& options, const std::string& com
   const int64_t sequences = source->size(), length = source->length();
   auto model = Model::load(options.model, device);
   const auto model_sha256 = sha256_of_file(options.model, "--model");
-  const int64_t outputs = probe_outputs(model, source->read(0, 1).one_hot, options.target);
-  const auto method = prepare_method(options, model, outputs, sequences, length);
+  const int64_t outputs = probe_outputs(model, source->read(0, 1).one_hot, target);
+  const auto method = prepare_method(options, model, target, outputs, sequences, length);
 
   RunPlan plan;
   const auto identity = run_identity(options, model_sha256, *source);
@@ -356,8 +380,8 @@ JobSummary run_attribute(const AttributeOptions& options, const std::string& com
   }
   {
     auto file = h5::open_file_for_writing(output.temp_path());
-    write_description(file.get(), {options.method, options.target, model_sha256,
-                                   stored_parameters(options, method.notes).dump(), command_line,
+    write_description(file.get(), {options.method, target, model_sha256,
+                                   stored_parameters(options, target, method.notes).dump(), command_line,
                                    plan.run_id});
     if (!plan.shard.whole()) {
       h5::write_attribute(file.get(), "shard", plan.shard.text());

@@ -23,7 +23,7 @@ struct AttributeOptions {
   std::string shard;   // "I/N"; empty: from a Slurm array's environment, else the whole run
   bool resume = false;
   std::string method;
-  int64_t target = 0;
+  std::string target = "0";  // output column: a number, or a name from the model's JSON
   int64_t batch_size = 128;  // model rows per forward/backward pass
   std::string device = "auto";
   int threads = 0;  // 0: every core

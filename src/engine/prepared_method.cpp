@@ -17,16 +17,18 @@
 namespace seqattr {
 namespace {
 
-PreparedMethod prepare_path_method(const AttributeOptions& o, Method method, Model& model) {
+PreparedMethod prepare_path_method(const AttributeOptions& o, Method method, Model& model,
+                                   int64_t target) {
   const auto plan = method == Method::IntegratedGradients
                         ? integrated_gradients_plan(parse_ig_rule(o.ig_rule), o.n_steps,
                                                     parse_baseline(o.baseline))
                         : gradient_plan();
   PreparedMethod prepared;
   prepared.convergence_delta = plan.convergence_delta;
-  prepared.run = [&model, plan, &o](const torch::Tensor& one_hot, int64_t, const BlockSink& sink,
-                                    const ProgressCallback& progress, torch::Tensor*) {
-    run_path_attribution(model, one_hot, plan, o.target, o.batch_size, sink, progress);
+  prepared.run = [&model, plan, &o, target](const torch::Tensor& one_hot, int64_t,
+                                            const BlockSink& sink, const ProgressCallback& progress,
+                                            torch::Tensor*) {
+    run_path_attribution(model, one_hot, plan, target, o.batch_size, sink, progress);
   };
   return prepared;
 }
@@ -41,7 +43,8 @@ IsmWindow ism_window(const AttributeOptions& o, int64_t length) {
   return window;
 }
 
-PreparedMethod prepare_ism(const AttributeOptions& o, Model& model, int64_t outputs, int64_t length) {
+PreparedMethod prepare_ism(const AttributeOptions& o, Model& model, int64_t target, int64_t outputs,
+                           int64_t length) {
   const auto window = ism_window(o, length);
   std::shared_ptr<FastIsmPlan> fast;
   if (o.ism_mode != "naive") {
@@ -58,11 +61,11 @@ PreparedMethod prepare_ism(const AttributeOptions& o, Model& model, int64_t outp
   PreparedMethod prepared;
   prepared.ism_delta = true;
   prepared.notes["ism_mode_used"] = fast ? "fast" : "naive";
-  prepared.run = [&model, window, &o, outputs, fast](const torch::Tensor& one_hot, int64_t,
+  prepared.run = [&model, window, &o, target, outputs, fast](const torch::Tensor& one_hot, int64_t,
                                                      const BlockSink& sink,
                                                      const ProgressCallback& progress,
                                                      torch::Tensor*) {
-    run_ism(model, one_hot, window, o.target, outputs, o.batch_size, fast.get(), sink, progress);
+    run_ism(model, one_hot, window, target, outputs, o.batch_size, fast.get(), sink, progress);
   };
   return prepared;
 }
@@ -90,7 +93,8 @@ deeplift::ReferenceSource part_references(const AttributeOptions& o, Method meth
 }
 
 PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const Model& model,
-                                int64_t outputs, int64_t sequences, int64_t length) {
+                                int64_t target, int64_t outputs, int64_t sequences,
+                                int64_t length) {
   int64_t references = method == Method::DeepLiftShap ? o.n_shuffles : 1;
   deeplift::ReferenceSource file;
   if (!o.references.empty()) {
@@ -114,7 +118,7 @@ PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const 
               "': gradients pass through them, so summation-to-delta may not hold");
   }
   if (o.save_references) prepared.references_per_sequence = references;
-  prepared.run = [ruled, &o, method, outputs, references, file, tally](
+  prepared.run = [ruled, &o, method, target, outputs, references, file, tally](
                      const torch::Tensor& one_hot, int64_t first, const BlockSink& sink,
                      const ProgressCallback& progress, torch::Tensor* stored) {
     auto only_one = std::make_shared<std::vector<bool>>();
@@ -128,7 +132,7 @@ PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const 
       tally->largest = std::max(tally->largest, magnitude.max().item<float>());
       sink(block);
     };
-    deeplift::run_deeplift(*ruled, one_hot, plan, o.target, outputs, o.batch_size, checked, progress);
+    deeplift::run_deeplift(*ruled, one_hot, plan, target, outputs, o.batch_size, checked, progress);
     tally->single_shuffle += std::count(only_one->begin(), only_one->end(), true);
     if (stored) *stored = plan.make_references(0, one_hot.size(0));
   };
@@ -149,14 +153,14 @@ PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const 
 
 }  // namespace
 
-PreparedMethod prepare_method(const AttributeOptions& o, Model& model, int64_t outputs,
-                              int64_t sequences, int64_t length) {
+PreparedMethod prepare_method(const AttributeOptions& o, Model& model, int64_t target,
+                              int64_t outputs, int64_t sequences, int64_t length) {
   const Method method = parse_method(o.method);
-  if (method == Method::Ism) return prepare_ism(o, model, outputs, length);
+  if (method == Method::Ism) return prepare_ism(o, model, target, outputs, length);
   if (method == Method::DeepLift || method == Method::DeepLiftShap) {
-    return prepare_deeplift(o, method, model, outputs, sequences, length);
+    return prepare_deeplift(o, method, model, target, outputs, sequences, length);
   }
-  return prepare_path_method(o, method, model);
+  return prepare_path_method(o, method, model, target);
 }
 
 }  // namespace seqattr

@@ -27,8 +27,9 @@ struct PreparedMethod {
   nlohmann::json notes = nlohmann::json::object();  // added to the output's parameters
 };
 
-// `sequences` and `length` describe the whole run (for --references files).
-PreparedMethod prepare_method(const AttributeOptions& options, Model& model, int64_t outputs,
-                              int64_t sequences, int64_t length);
+// `sequences` and `length` describe the whole run (for --references files); `target` is
+// the output column --target named.
+PreparedMethod prepare_method(const AttributeOptions& options, Model& model, int64_t target,
+                              int64_t outputs, int64_t sequences, int64_t length);
 
 }  // namespace seqattr

@@ -1,6 +1,7 @@
 """The output contract of `seqattr attribute` (README, "Output"), read with h5py."""
 import json
 import os
+import shutil
 import unittest
 
 import h5py
@@ -116,6 +117,61 @@ class OutputContract(TempDirTest):
                         "=0.001"):
             self.assertIn(default, text)
         self.assertIn("attribute", run("--help").stdout)
+
+
+class ModelMetadata(TempDirTest):
+    """MODEL.json beside MODEL.pt names the outputs (--target NAME) and the input length."""
+
+    def setUp(self):
+        super().setUp()
+        self.model = self.path("m.pt")
+        shutil.copy(data("conv_dense.pt"), self.model)
+        self.metadata({"input_length": 20, "alphabet": "ACGT", "targets": ["a", "b", "c"]})
+        self.fasta = self.write("in.fa", ">x\nACGTACGTACGTACGTACGT\n>y\nTTTTGGGGCCCCAAAANNNN\n")
+
+    def metadata(self, content):
+        with open(self.path("m.json"), "w") as f:
+            f.write(content if isinstance(content, str) else json.dumps(content))
+
+    def test_named_target_equals_its_column(self):
+        by_name, by_number = self.path("name.h5"), self.path("number.h5")
+        attribute(self.model, self.fasta, "gradient", by_name, "--target", "b")
+        attribute(self.model, self.fasta, "gradient", by_number, "--target", 1)
+        a, attrs = read(by_name)
+        b, _ = read(by_number)
+        np.testing.assert_array_equal(a["attributions"], b["attributions"])
+        self.assertEqual(attrs["target"], 1)
+        self.assertEqual(json.loads(attrs["parameters"])["target"], "b")
+        self.assertEqual(json.loads(attrs["parameters"])["target_index"], 1)
+
+    def test_bed_length_defaults_to_the_input_length(self):
+        genome = self.write("g.fa", ">chr1\n" + "ACGT" * 30 + "\n")
+        bed = self.write("r.bed", "chr1\t40\t50\n")
+        out = self.path("bed.h5")
+        run("attribute", "--quiet", "--model", self.model, "--genome", genome, "--bed", bed,
+            "--method", "gradient", "--output", out)
+        with h5py.File(out) as f:
+            self.assertEqual((f["regions/start"][0], f["regions/end"][0]), (35, 55))
+
+    def test_unknown_names_and_bad_metadata_are_errors(self):
+        out = self.path("x.h5")
+        proc = run("attribute", "--model", self.model, "--fasta", self.fasta, "--method",
+                   "gradient", "--output", out, "--target", "zz", check=False)
+        self.assertIn("'zz'", proc.stderr)
+        self.assertIn("a, b, c", proc.stderr)
+        self.metadata({"alphabet": "TGCA"})
+        proc = run("attribute", "--model", self.model, "--fasta", self.fasta, "--method",
+                   "gradient", "--output", out, check=False)
+        self.assertIn("alphabet 'TGCA'", proc.stderr)
+        self.metadata("{not json")
+        proc = run("attribute", "--model", self.model, "--fasta", self.fasta, "--method",
+                   "gradient", "--output", out, check=False)
+        self.assertIn("m.json", proc.stderr)
+        os.remove(self.path("m.json"))
+        proc = run("attribute", "--model", self.model, "--fasta", self.fasta, "--method",
+                   "gradient", "--output", out, "--target", "counts", check=False)
+        self.assertIn("no metadata file", proc.stderr)
+        self.assertFalse(os.path.exists(out))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,26 @@
+#pragma once
+// The optional JSON file beside a model (M.json for M.pt) that names its outputs and input:
+//   {"input_length": 1000, "alphabet": "ACGT", "targets": ["counts", ...]}
+// With it, --target takes a name and --length defaults to the input length.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seqattr {
+
+struct ModelMetadata {
+  std::string path;          // the JSON file
+  int64_t input_length = 0;  // 0: not given
+  std::vector<std::string> targets;
+};
+
+// The metadata beside `model_path`, when that file exists. Throws InputError naming the
+// JSON file when it is malformed, or its alphabet is not ACGT (seqattr's one-hot order).
+std::optional<ModelMetadata> read_model_metadata(const std::string& model_path);
+
+// The output column that `text` names: a non-negative integer, or a name listed in the
+// metadata's targets. Throws InputError naming --target otherwise.
+int64_t resolve_target(const std::string& text, const std::optional<ModelMetadata>& metadata);
+
+}  // namespace seqattr
