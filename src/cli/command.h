@@ -19,6 +19,7 @@ Command export_bigwig_command(CLI::App& app);
 Command export_modisco_command(CLI::App& app);
 Command logo_command(CLI::App& app);
 Command report_command(CLI::App& app);
+Command bench_command(CLI::App& app);
 
 // The command line as one shell-quoted string, stored in outputs.
 const std::string& command_line();

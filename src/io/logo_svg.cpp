@@ -98,14 +98,20 @@ int64_t floor_mod(int64_t a, int64_t b) { return ((a % b) + b) % b; }
 class SvgWriter {
  public:
   SvgWriter(const Logo& logo, const LogoStyle& style) : logo_(logo), style_(style) {
-    TORCH_INTERNAL_ASSERT(logo.width > 0 && logo.values.size() == static_cast<size_t>(4 * logo.width),
-                          "a logo needs (4, width) values");
+    TORCH_INTERNAL_ASSERT(
+        logo.width > 0 && logo.values.size() == static_cast<size_t>(4 * logo.width),
+        "a logo needs (4, width) values");
     scale_y();
     plot_width_ = static_cast<double>(logo.width) * style.column_width;
+    // The last tick label may be centred on the last column: leave room for its right half.
+    widest_label_ = std::max(x_label(logo, logo.first_label).size(),
+                             x_label(logo, logo.first_label + logo.width - 1).size());
+    const double right = std::max(kMarginRight, widest_label_ * kLabelCharWidth / 2 + 6);
     const double title_width = 9.0 * static_cast<double>(logo.title.size());
-    width_ = std::max({kMarginLeft + plot_width_ + kMarginRight, kMinimumWidth,
-                       kMarginLeft + title_width});
-    height_ = kMarginTop + style.plot_height + kMarginBottom;
+    // Whole pixels, so that a rendering has no half-covered edge.
+    width_ = std::ceil(std::max({kMarginLeft + plot_width_ + right, kMinimumWidth,
+                                 kMarginLeft + title_width}));
+    height_ = std::ceil(kMarginTop + style.plot_height + kMarginBottom);
   }
 
   std::string draw() {
@@ -137,7 +143,7 @@ class SvgWriter {
       lowest = std::min(lowest, below);
     }
     if (highest == 0 && lowest == 0) highest = 1;
-    step_ = nice_step((highest - lowest) / 4);
+    step_ = nice_step((highest - lowest) / 5);
     top_ = std::ceil(highest / step_ - 1e-9) * step_;
     bottom_ = std::floor(lowest / step_ + 1e-9) * step_;
   }
@@ -151,8 +157,9 @@ class SvgWriter {
   double plot_bottom() const { return kMarginTop + style_.plot_height; }
 
   void open() {
-    const std::string size = "width=\"" + fixed(width_, 2) + "\" height=\"" + fixed(height_, 2) +
-                             "\" viewBox=\"0 0 " + fixed(width_, 2) + " " + fixed(height_, 2) + "\"";
+    const std::string w = fixed(width_, 2), h = fixed(height_, 2);
+    const std::string size =
+        "width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " + h + "\"";
     if (style_.standalone) {
       out_ << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
            << "<svg xmlns=\"http://www.w3.org/2000/svg\" "
@@ -239,10 +246,10 @@ class SvgWriter {
            << fixed(y(v), 2) << "\" y2=\"" << fixed(y(v), 2) << "\"/>\n";
     }
     // The axis of the letters: attribution zero.
-    out_ << "<line x1=\"" << fixed(kMarginLeft, 2) << "\" x2=\""
+    out_ << "<line class=\"zero\" x1=\"" << fixed(kMarginLeft, 2) << "\" x2=\""
          << fixed(kMarginLeft + plot_width_, 2) << "\" y1=\"" << fixed(y(0), 2) << "\" y2=\""
          << fixed(y(0), 2) << "\"/>\n</g>\n";
-    out_ << "<g font-size=\"11\" fill=\"#333333\" text-anchor=\"end\">\n";
+    out_ << "<g class=\"y-labels\" font-size=\"11\" fill=\"#333333\" text-anchor=\"end\">\n";
     for (double v = bottom_; v <= top_ + step_ * 1e-6; v += step_) {
       out_ << "<text x=\"" << fixed(x - 7, 2) << "\" y=\"" << fixed(y(v) + 4, 2) << "\">"
            << axis_number(std::abs(v) < step_ * 1e-6 ? 0.0 : v) << "</text>\n";
@@ -256,9 +263,8 @@ class SvgWriter {
 
   // Ticks every 1, 2, 5, 10, ... positions, as far apart as the widest label needs.
   void x_axis() {
-    const int64_t first = logo_.first_label, last = first + logo_.width - 1;
-    const size_t widest = std::max(x_label(logo_, first).size(), x_label(logo_, last).size());
-    const double needed = (static_cast<double>(widest) * kLabelCharWidth + 14) / style_.column_width;
+    const int64_t first = logo_.first_label;
+    const double needed = (widest_label_ * kLabelCharWidth + 14) / style_.column_width;
     const auto step = static_cast<int64_t>(nice_step(std::max(1.0, needed)));
     const double axis_y = plot_bottom() + 6;
     out_ << "<g stroke=\"#333333\" stroke-width=\"1\">\n"
@@ -273,8 +279,8 @@ class SvgWriter {
       labels << "<text x=\"" << fixed(x, 2) << "\" y=\"" << fixed(axis_y + 16, 2) << "\">"
              << xml_escape(x_label(logo_, first + p)) << "</text>\n";
     }
-    out_ << "</g>\n<g font-size=\"11\" fill=\"#333333\" text-anchor=\"middle\">\n"
-         << labels.str() << "</g>\n";
+    out_ << "</g>\n<g class=\"x-labels\" font-size=\"11\" fill=\"#333333\" "
+         << "text-anchor=\"middle\">\n" << labels.str() << "</g>\n";
     out_ << "<text x=\"" << fixed(kMarginLeft + plot_width_ / 2, 2) << "\" y=\""
          << fixed(axis_y + 38, 2) << "\" font-size=\"12\" fill=\"#333333\" "
          << "text-anchor=\"middle\">" << xml_escape(logo_.x_caption) << "</text>\n";
@@ -283,6 +289,7 @@ class SvgWriter {
   const Logo& logo_;
   const LogoStyle& style_;
   std::ostringstream out_;
+  double widest_label_ = 0;  // characters
   double step_ = 1, top_ = 1, bottom_ = 0;
   double plot_width_ = 0, width_ = 0, height_ = 0;
 };
