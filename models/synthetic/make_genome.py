@@ -2,7 +2,7 @@
 """Makes a synthetic genome with planted transcription-factor motifs, and peaks over them.
 
     /usr/bin/python3 models/synthetic/make_genome.py --out-dir OUT [--seed 0] [--scale 1]
-                                                     [--bgzip]
+                                                     [--bgzip] [--min-motif-score 0]
 
 Numpy only; the same arguments give the same bytes. At --scale 1 (about 3.1 Mb) it runs in
 a few seconds; tests use a small --scale (0.05 gives about 160 kb).
@@ -27,7 +27,10 @@ OUT/genome.fa.gz      with --bgzip: BGZF-compressed copy (the `bgzip` tool when 
                       which also writes genome.fa.gz.gzi; a built-in BGZF writer otherwise)
 
 Motifs come from models/synthetic/motifs.json (--motifs): each instance is sampled from
-the position frequency matrix, on either strand, in uppercase.
+the position frequency matrix, on either strand, in uppercase. With --min-motif-score S,
+an instance whose score (motifs.bed's, 0-1000) is below S is drawn again until it is not:
+planted sites are then strong ones (S = 0, the default, never redraws, and gives the same
+bytes as before the option existed).
 """
 import argparse
 import json
@@ -58,7 +61,8 @@ ISOLATED_SPACING = 20_000  # about one isolated motif instance per this many bp
 LINE = 60
 
 
-def load_motifs(path):
+def load_motifs(path, min_score=0):
+    """{name: PFM and its log-odds}; sample_motif redraws sites that score below min_score."""
     with open(path) as f:
         motifs = json.load(f)["motifs"]
     out = {}
@@ -68,17 +72,21 @@ def load_motifs(path):
         pfm = pfm / pfm.sum(axis=1, keepdims=True)
         logodds = np.log2(np.maximum(pfm, 1e-4) / 0.25)
         out[name] = dict(pfm=pfm, cum=np.cumsum(pfm, axis=1), logodds=logodds,
-                         min=logodds.min(axis=1).sum(), max=logodds.max(axis=1).sum())
+                         min=logodds.min(axis=1).sum(), max=logodds.max(axis=1).sum(),
+                         min_score=min_score)
     return out
 
 
 def sample_motif(rng, motif):
-    """A sequence drawn from the PFM (forward strand, uppercase ASCII) and its 0-1000 score."""
-    u = rng.random(len(motif["pfm"]))
-    idx = np.minimum((u[:, None] > motif["cum"]).sum(axis=1), 3)
-    score = motif["logodds"][np.arange(len(idx)), idx].sum()
-    rel = (score - motif["min"]) / (motif["max"] - motif["min"])
-    return BASES[idx], int(round(1000 * rel))
+    """A sequence drawn from the PFM (forward strand, uppercase ASCII) and its 0-1000 score,
+    drawn again while the score is below motif["min_score"]."""
+    while True:
+        u = rng.random(len(motif["pfm"]))
+        idx = np.minimum((u[:, None] > motif["cum"]).sum(axis=1), 3)
+        score = motif["logodds"][np.arange(len(idx)), idx].sum()
+        rel = int(round(1000 * (score - motif["min"]) / (motif["max"] - motif["min"])))
+        if rel >= motif.get("min_score", 0):
+            return BASES[idx], rel
 
 
 def reverse_complement(seq):
@@ -336,11 +344,16 @@ def main():
     parser.add_argument("--motifs", default=os.path.join(HERE, "motifs.json"))
     parser.add_argument("--bgzip", action="store_true",
                         help="also write genome.fa.gz (BGZF)")
+    parser.add_argument("--min-motif-score", type=int, default=0,
+                        help="redraw planted instances scoring below this (0-950; default 0: "
+                             "every draw is kept)")
     args = parser.parse_args()
     if args.scale <= 0:
         parser.error("--scale must be positive")
+    if not 0 <= args.min_motif_score <= 950:
+        parser.error("--min-motif-score must be in 0..950")
 
-    motifs = load_motifs(args.motifs)
+    motifs = load_motifs(args.motifs, args.min_motif_score)
     os.makedirs(args.out_dir, exist_ok=True)
     root = np.random.SeedSequence(args.seed)
     family_rng = np.random.default_rng(root.spawn(1)[0])
