@@ -88,7 +88,7 @@ class FlopCounter {
     if (node->kind() == c10::prim::If) return run_if(node, inputs, env);
     if (node->kind() == c10::prim::Loop) return run_loop(node, inputs, env);
     const std::string kind = node->kind().toQualString();
-    auto outputs = run_node(node, inputs);
+    auto outputs = run_graph_node(node, inputs);
     if (is_uncounted_product(kind)) flops_->uncounted.insert(kind);
     if (!outputs.empty()) {
       const int64_t macs = multiply_accumulates(kind, inputs, outputs.front());
@@ -123,33 +123,6 @@ class FlopCounter {
       for (size_t c = 0; c < carried.size(); ++c) carried[c] = env.at(body->outputs()[c + 1]);
     }
     for (size_t c = 0; c < carried.size(); ++c) env[node->outputs()[c]] = carried[c];
-  }
-
-  // List and tuple construction and attribute reads have no operator schema (the
-  // interpreter does them itself), so they are done here.
-  static std::vector<c10::IValue> run_node(Node* node, std::vector<c10::IValue> inputs) {
-    if (node->kind() == c10::prim::ListConstruct) {
-      c10::impl::GenericList list(node->output()->type()->expectRef<c10::ListType>().getElementType());
-      for (auto& v : inputs) list.push_back(std::move(v));
-      return {c10::IValue(std::move(list))};
-    }
-    if (node->kind() == c10::prim::TupleConstruct) {
-      return {c10::IValue(c10::ivalue::Tuple::create(std::move(inputs)))};
-    }
-    if (node->kind() == c10::prim::ListUnpack) {
-      const auto list = inputs.at(0).toListRef();
-      return std::vector<c10::IValue>(list.begin(), list.end());
-    }
-    if (node->kind() == c10::prim::TupleUnpack) {
-      const auto& elements = inputs.at(0).toTupleRef().elements();
-      return std::vector<c10::IValue>(elements.begin(), elements.end());
-    }
-    if (node->kind() == c10::prim::GetAttr) {
-      return {inputs.at(0).toObject()->getAttr(node->s(c10::attr::name))};
-    }
-    torch::jit::Stack stack(std::move(inputs));
-    node->getOperation()(stack);
-    return stack;
   }
 
   ModelFlops* flops_;

@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
+#include <torch/csrc/jit/runtime/operator.h>
 
 #include <vector>
 
@@ -41,6 +42,37 @@ ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing
   torch::jit::InplaceToFunctionalActivation(out.graph);
   torch::jit::RemoveTensorMutation(out.graph);
   return out;
+}
+
+std::vector<c10::IValue> run_graph_node(torch::jit::Node* node, std::vector<c10::IValue> inputs,
+                                        torch::jit::Operation* operation) {
+  const auto kind = node->kind();
+  if (kind == c10::prim::ListConstruct) {
+    c10::impl::GenericList list(node->output()->type()->expectRef<c10::ListType>().getElementType());
+    for (auto& v : inputs) list.push_back(std::move(v));
+    return {c10::IValue(std::move(list))};
+  }
+  if (kind == c10::prim::TupleConstruct) {
+    return {c10::IValue(c10::ivalue::Tuple::create(std::move(inputs)))};
+  }
+  if (kind == c10::prim::ListUnpack) {
+    const auto list = inputs.at(0).toListRef();
+    return std::vector<c10::IValue>(list.begin(), list.end());
+  }
+  if (kind == c10::prim::TupleUnpack) {
+    const auto& elements = inputs.at(0).toTupleRef().elements();
+    return std::vector<c10::IValue>(elements.begin(), elements.end());
+  }
+  if (kind == c10::prim::GetAttr) {
+    return {inputs.at(0).toObject()->getAttr(node->s(c10::attr::name))};
+  }
+  torch::jit::Stack stack(std::move(inputs));
+  if (operation) {
+    (*operation)(stack);
+  } else {
+    node->getOperation()(stack);
+  }
+  return stack;
 }
 
 }  // namespace seqattr

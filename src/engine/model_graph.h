@@ -4,6 +4,7 @@
 #include <torch/script.h>
 
 #include <memory>
+#include <vector>
 
 namespace seqattr {
 
@@ -24,5 +25,13 @@ enum class Freezing {
 // calls become plain operations), constant-folded (eval-mode branches vanish) and free of
 // in-place mutation (relu_ -> relu, list appends -> list construction).
 ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing);
+
+// Runs one node of such a graph on `inputs` and returns its outputs, for the code that walks
+// a graph node by node (fast ISM, FLOP counting). List and tuple construction and unpacking
+// and attribute reads have no operator schema (the interpreter does them itself), so they are
+// done here; any other node runs `operation` when given (looked up once by the caller; it
+// must be `node`'s), else its own, looked up now. Control flow (If, Loop) is the caller's.
+std::vector<c10::IValue> run_graph_node(torch::jit::Node* node, std::vector<c10::IValue> inputs,
+                                        torch::jit::Operation* operation = nullptr);
 
 }  // namespace seqattr

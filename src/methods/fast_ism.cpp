@@ -96,32 +96,10 @@ std::shared_ptr<Operations> lookup_operations(torch::jit::Graph& graph) {
 
 thread_local Operations* t_operations = nullptr;
 
-// Runs one node on `inputs`. List and tuple construction have no operator schema (the
-// interpreter builds them itself), so they are built here.
+// Runs one node, with its operator from t_operations when a pass has set them.
 std::vector<c10::IValue> run_node(Node* node, std::vector<c10::IValue> inputs) {
-  if (node->kind() == c10::prim::ListConstruct) {
-    c10::impl::GenericList list(node->output()->type()->expectRef<c10::ListType>().getElementType());
-    for (auto& v : inputs) list.push_back(std::move(v));
-    return {c10::IValue(std::move(list))};
-  }
-  if (node->kind() == c10::prim::TupleConstruct) {
-    return {c10::IValue(c10::ivalue::Tuple::create(std::move(inputs)))};
-  }
-  if (node->kind() == c10::prim::ListUnpack) {
-    const auto list = inputs.at(0).toListRef();
-    return std::vector<c10::IValue>(list.begin(), list.end());
-  }
-  if (node->kind() == c10::prim::TupleUnpack) {
-    const auto& elements = inputs.at(0).toTupleRef().elements();
-    return std::vector<c10::IValue>(elements.begin(), elements.end());
-  }
-  torch::jit::Stack stack(std::move(inputs));
-  if (t_operations) {
-    t_operations->at(node)(stack);
-  } else {
-    node->getOperation()(stack);
-  }
-  return stack;
+  const bool looked_up = t_operations && t_operations->count(node);
+  return run_graph_node(node, std::move(inputs), looked_up ? &t_operations->at(node) : nullptr);
 }
 
 // The single int of an int[] argument of a 1d op (or `fallback` when the list is empty).

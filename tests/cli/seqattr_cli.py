@@ -80,6 +80,26 @@ class TempDirTest(unittest.TestCase):
         return path
 
 
+def expect_cli_error(test, args, *fragments, outputs=()):
+    """Runs `seqattr ARGS`, which must fail with exactly one `error: ...` line on stderr, as
+    its last line, containing every fragment; none of `outputs` may exist afterwards, nor any
+    `.partial` file beside them. Returns the error line."""
+    proc = run(*args, check=False)
+    test.assertNotEqual(proc.returncode, 0, f"{args} succeeded")
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error: ")]
+    test.assertEqual(len(errors), 1, proc.stderr)
+    test.assertEqual(lines[-1], errors[0], "the error must be the last line")
+    for fragment in fragments:
+        test.assertIn(str(fragment), errors[0])
+    for output in outputs:
+        test.assertFalse(os.path.exists(output), f"{output} left behind")
+        directory = os.path.dirname(output) or "."
+        if os.path.isdir(directory):
+            test.assertEqual([f for f in os.listdir(directory) if ".partial" in f], [])
+    return errors[0]
+
+
 def max_relative_error(actual, expected):
     """max |actual - expected| over the largest |expected|: the golden tests' measure."""
     return float(np.abs(actual - expected).max() / np.abs(expected).max())

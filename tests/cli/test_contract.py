@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import torch
 
-from seqattr_cli import (CONFIGS, TempDirTest, attribute, data, golden_target, read, run)
+from seqattr_cli import CONFIGS, TempDirTest, attribute, data, read, run
 
 CONTRACT = {
     "attributions": np.float32,

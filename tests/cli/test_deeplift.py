@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from seqattr_cli import (GOLDEN, TempDirTest, attribute, data, expected, fixture,
-                         golden_target, max_relative_error, read, run)
+                         expect_cli_error, golden_target, max_relative_error, read)
 
 TOLERANCE = 1e-4      # of the expected array's largest magnitude
 SUMMATION = 1e-5      # of the largest |f(x) - f(r)|
@@ -191,13 +191,7 @@ class GeneratedReferences(DeepLiftTest):
 
 class BadReferences(DeepLiftTest):
     def expect_error(self, args, *fragments):
-        proc = run(*args, check=False)
-        self.assertNotEqual(proc.returncode, 0)
-        last = proc.stderr.strip().splitlines()[-1]
-        self.assertTrue(last.startswith("error: "), proc.stderr)
-        for fragment in fragments:
-            self.assertIn(str(fragment), last)
-        self.assertFalse(os.path.exists(self.path("out.h5")))
+        expect_cli_error(self, args, *fragments, outputs=[self.path("out.h5")])
 
     def args(self, method, *extra):
         return ["attribute", "--model", data("conv_dense.pt"), "--fasta", data("conv_dense.fa"),

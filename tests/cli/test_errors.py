@@ -1,7 +1,6 @@
 """Bad input: a one-line `error:` naming the problem and the offending file, record or
 value; a non-zero exit; and no file at the output path (nor a leftover temporary)."""
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -9,7 +8,7 @@ import unittest
 
 import torch
 
-from seqattr_cli import BIN, MODELS, TempDirTest, data, run
+from seqattr_cli import BIN, MODELS, TempDirTest, data, expect_cli_error
 
 GOOD_FA = ">a\nACGTACGTAC\n>b\nacgtnacgta\n"
 
@@ -21,20 +20,7 @@ class BadInput(TempDirTest):
         self.fasta = self.write("good.fa", GOOD_FA)
 
     def expect_error(self, args, *fragments, output=None):
-        output = output or self.out
-        proc = run(*args, check=False)
-        self.assertNotEqual(proc.returncode, 0, f"{args} succeeded")
-        lines = [l for l in proc.stderr.splitlines() if l.strip()]
-        errors = [l for l in lines if l.startswith("error: ")]
-        self.assertEqual(len(errors), 1, proc.stderr)
-        self.assertEqual(lines[-1], errors[0], "the error must be the last line")
-        for fragment in fragments:
-            self.assertIn(str(fragment), errors[0])
-        self.assertFalse(os.path.exists(output), "output left behind")
-        if os.path.isdir(os.path.dirname(output)):
-            leftovers = [f for f in os.listdir(os.path.dirname(output)) if ".partial" in f]
-            self.assertEqual(leftovers, [])
-        return errors[0]
+        return expect_cli_error(self, args, *fragments, outputs=[output or self.out])
 
     def attribute(self, model=None, fasta=None, method="gradient", *extra):
         return ["attribute", "--model", model or data("conv_dense.pt"),

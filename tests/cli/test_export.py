@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pyBigWig
 
-from seqattr_cli import TempDirTest, run
+from seqattr_cli import TempDirTest, expect_cli_error, run
 
 L = 40
 # Chromosome-sizes order (not sorted by name): the track must keep it.
@@ -94,18 +94,9 @@ class ExportTest(TempDirTest):
         self.assertEqual([f for f in os.listdir(directory) if ".partial" in f], [])
 
     def expect_error(self, args, *fragments, outputs=()):
-        proc = run(*args, check=False)
-        self.assertNotEqual(proc.returncode, 0, f"{args} succeeded")
-        lines = [l for l in proc.stderr.splitlines() if l.strip()]
-        errors = [l for l in lines if l.startswith("error: ")]
-        self.assertEqual(len(errors), 1, proc.stderr)
-        self.assertEqual(lines[-1], errors[0], "the error must be the last line")
-        for fragment in fragments:
-            self.assertIn(str(fragment), errors[0])
-        for output in outputs:
-            self.assertFalse(os.path.exists(output), f"{output} left behind")
+        error = expect_cli_error(self, args, *fragments, outputs=outputs)
         self.no_partials(self.tmp)
-        return errors[0]
+        return error
 
 
 class ExportBigWig(ExportTest):

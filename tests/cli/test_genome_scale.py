@@ -1,9 +1,7 @@
 """Genome-scale runs: BED/narrowPeak regions and tiles of an indexed genome, --resume after
 kill -9, shards and merge, float16 and chrombpnet datasets, and their errors."""
 import gzip
-import json
 import os
-import shutil
 import subprocess
 import time
 import unittest

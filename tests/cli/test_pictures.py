@@ -18,7 +18,7 @@ import zlib
 import h5py
 import numpy as np
 
-from seqattr_cli import TempDirTest, attribute, data, run
+from seqattr_cli import TempDirTest, attribute, data, expect_cli_error, run
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -171,19 +171,7 @@ class PictureTest(TempDirTest):
             Inputs.ig, Inputs.half, Inputs.gradient, Inputs.genomic)
 
     def expect_error(self, args, *fragments, output):
-        proc = run(*args, check=False)
-        self.assertEqual(proc.returncode, 1, proc.stderr)
-        lines = [l for l in proc.stderr.splitlines() if l.strip()]
-        errors = [l for l in lines if l.startswith("error: ")]
-        self.assertEqual(len(errors), 1, proc.stderr)
-        self.assertEqual(lines[-1], errors[0], "the error must be the last line")
-        for fragment in fragments:
-            self.assertIn(str(fragment), errors[0])
-        self.assertFalse(os.path.exists(output), "output left behind")
-        if os.path.isdir(os.path.dirname(output)):
-            leftovers = [f for f in os.listdir(os.path.dirname(output)) if ".partial" in f]
-            self.assertEqual(leftovers, [])
-        return errors[0]
+        return expect_cli_error(self, args, *fragments, outputs=[output])
 
 
 class Logo(PictureTest):
