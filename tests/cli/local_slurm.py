@@ -33,6 +33,29 @@ class SlurmUnavailable(Exception):
     """The local cluster could not be started; str() is the reason and the log tails."""
 
 
+def read_logs(directory):
+    """Every file of a job log directory, concatenated under `--- NAME` headers (for failure
+    messages); empty when the directory does not exist."""
+    out = []
+    if os.path.isdir(directory):
+        for name in sorted(os.listdir(directory)):
+            with open(os.path.join(directory, name), errors="replace") as f:
+                out.append(f"--- {name}\n{f.read()}")
+    return "\n".join(out)
+
+
+def start_or_skip(test):
+    """A started LocalSlurm for a unittest.TestCase, stopped at its cleanup (before a temporary
+    directory made in setUp is removed); the test is skipped when the daemons cannot start."""
+    slurm = LocalSlurm()
+    try:
+        slurm.start()
+    except SlurmUnavailable as e:
+        test.skipTest(f"the local Slurm daemons cannot start on this machine: {e}")
+    test.addCleanup(slurm.stop)
+    return slurm
+
+
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

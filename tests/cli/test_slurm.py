@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 import pyBigWig
 
-from local_slurm import LocalSlurm, SlurmUnavailable
+from local_slurm import read_logs, start_or_skip
 from seqattr_cli import BIN, CONFIGS, MODELS, TempDirTest, data
 
 SUBMIT = os.path.join(CONFIGS, "slurm", "submit.sh")
@@ -128,22 +128,10 @@ def file_differences(reference, other, rows=None, ignore_root=("command_line",),
 class SlurmArrayTest(TempDirTest):
     def setUp(self):
         super().setUp()
-        self.slurm = LocalSlurm()
-        try:
-            self.slurm.start()
-        except SlurmUnavailable as e:
-            self.skipTest(f"the local Slurm daemons cannot start on this machine: {e}")
-        self.addCleanup(self.slurm.stop)  # runs before TempDirTest.tearDown removes self.tmp
+        self.slurm = start_or_skip(self)
 
     def logs(self):
-        """The jobs' logs, for failure messages."""
-        out = []
-        directory = os.path.join(self.outdir, "logs")
-        if os.path.isdir(directory):
-            for name in sorted(os.listdir(directory)):
-                with open(os.path.join(directory, name), errors="replace") as f:
-                    out.append(f"--- {name}\n{f.read()}")
-        return "\n".join(out)
+        return read_logs(os.path.join(self.outdir, "logs"))
 
     def test_array_merge_equals_unsharded(self):
         start = time.monotonic()

@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from local_slurm import LocalSlurm, SlurmUnavailable
+from local_slurm import read_logs, start_or_skip
 from seqattr_cli import CONFIGS, TempDirTest
 
 SUBMIT = os.path.join(CONFIGS, "slurm", "submit.sh")
@@ -48,12 +48,7 @@ class SlurmTest(TempDirTest):
 
     def setUp(self):
         super().setUp()
-        self.slurm = LocalSlurm()
-        try:
-            self.slurm.start()
-        except SlurmUnavailable as e:
-            self.skipTest(f"no local Slurm: {e}")
-        self.addCleanup(self.slurm.stop)  # runs before TempDirTest.tearDown removes self.tmp
+        self.slurm = start_or_skip(self)
 
     def script(self, name, text):
         path = self.write(name, text)
@@ -102,13 +97,7 @@ class SubmitScriptTest(SlurmTest):
         return array, merge
 
     def logs(self):
-        """The jobs' logs, for failure messages."""
-        out = []
-        directory = os.path.join(self.outdir, "logs")
-        for name in sorted(os.listdir(directory)):
-            with open(os.path.join(directory, name)) as f:
-                out.append(f"--- {name}\n{f.read()}")
-        return "\n".join(out)
+        return read_logs(os.path.join(self.outdir, "logs"))
 
     def calls(self, command):
         """{array task id or 'x': argument list} of the fake's calls of `command`."""
