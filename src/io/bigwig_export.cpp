@@ -79,7 +79,6 @@ ChromSizes parse_sizes(std::istream& in, const std::string& what) {
 struct Input {
   h5::Handle file;
   h5::Handle attributions;  // (N, 4, L), float16 or float32 in the file
-  bool float16 = false;     // read as kHalf and widened by torch (exact, and fast)
   int64_t rows = 0;
   int64_t length = 0;
 };
@@ -101,7 +100,6 @@ Input open_input(const std::string& path) {
   if (shape.size() != 3 || shape[1] != 4 || h5::type_class(in.attributions.get()) != H5T_FLOAT) {
     throw InputError(what + ": /attributions is not an (N, 4, L) float array");
   }
-  in.float16 = h5::is_float16(in.attributions.get());
   in.rows = static_cast<int64_t>(shape[0]);
   in.length = static_cast<int64_t>(shape[2]);
   if (!h5::exists(in.file.get(), "regions")) {
@@ -226,7 +224,7 @@ void emit_pieces(const Input& in, int32_t chrom, const Piece* begin, const Piece
   for (const Piece* p = begin; p != end; ++p) rows.push_back(p->row);
   std::sort(rows.begin(), rows.end());
   const auto block =
-      h5::read_row_set(in.attributions.get(), rows, in.float16 ? torch::kHalf : torch::kFloat32)
+      h5::read_row_set(in.attributions.get(), rows, h5::float_read_type(in.attributions.get()))
           .to(torch::kFloat32);
   const float* data = block.data_ptr<float>();
   const int64_t L = in.length;

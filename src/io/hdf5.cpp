@@ -146,13 +146,11 @@ std::vector<hsize_t> dataset_shape(hid_t dataset) {
   return dims;
 }
 
-torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::ScalarType dtype) {
+void read_rows_into(hid_t dataset, hsize_t first, hsize_t count, torch::Tensor& out) {
   auto dims = dataset_shape(dataset);
   TORCH_INTERNAL_ASSERT(!dims.empty() && first + count <= dims[0]);
-  std::vector<int64_t> shape(dims.begin(), dims.end());
-  shape[0] = static_cast<int64_t>(count);
-  auto out = torch::empty(shape, dtype);
-  if (count == 0) return out;
+  TORCH_INTERNAL_ASSERT(out.is_contiguous() && out.size(0) >= static_cast<int64_t>(count));
+  if (count == 0) return;
   dims[0] = count;
   const auto file_space = select_rows(dataset, first, dims);
   Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
@@ -160,6 +158,15 @@ torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::Scal
   check_status(H5Dread(dataset, memory_type_of(out), memory_space.get(), file_space.get(),
                        H5P_DEFAULT, out.data_ptr()),
                "read rows");
+}
+
+torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::ScalarType dtype) {
+  const auto dims = dataset_shape(dataset);
+  TORCH_INTERNAL_ASSERT(!dims.empty());
+  std::vector<int64_t> shape(dims.begin(), dims.end());
+  shape[0] = static_cast<int64_t>(count);
+  auto out = torch::empty(shape, dtype);
+  read_rows_into(dataset, first, count, out);
   return out;
 }
 
@@ -412,6 +419,11 @@ bool is_float16(hid_t dataset) {
   check(equal, "compare types");
   return equal > 0;
 }
+
+torch::ScalarType float_read_type(hid_t dataset) {
+  return is_float16(dataset) ? torch::kHalf : torch::kFloat32;
+}
+
 
 torch::Tensor read_row_set(hid_t dataset, const std::vector<hsize_t>& rows,
                            torch::ScalarType dtype) {

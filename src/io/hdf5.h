@@ -78,6 +78,15 @@ H5T_class_t type_class(hid_t dataset);
 // Whether a dataset's element type is float16_type(): rows read as kHalf then need no
 // conversion by HDF5 (whose float16 to float32 conversion is a slow bitwise one).
 bool is_float16(hid_t dataset);
+// The type to read a float dataset's rows as before widening them to float32: kHalf for
+// float16 data (torch widens it exactly and fast; HDF5's own conversion is slow), else
+// kFloat32 (HDF5 converts float64 and other float types).
+torch::ScalarType float_read_type(hid_t dataset);
+// Rows [first, first + count) along dimension 0 into the first rows of `out` (contiguous, a
+// dtype read_rows takes), converted by HDF5. Reusing one buffer for every block of a long read
+// keeps memory flat: fresh blocks interleaved with the chunk cache's allocations fragment the
+// heap.
+void read_rows_into(hid_t dataset, hsize_t first, hsize_t count, torch::Tensor& out);
 // Rows `rows` (strictly increasing) along dimension 0, in that order, converted by HDF5 to
 // `dtype` as in read_rows. With a chunk cache of at least one chunk (open_dataset_cached),
 // each chunk is decompressed once per call.

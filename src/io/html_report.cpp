@@ -156,34 +156,10 @@ int64_t rows_per_block(int64_t row_values, size_t value_bytes) {
                                                                    value_bytes)));
 }
 
-// Reads rows [first, first + count) of `dataset` into the first rows of `out` (contiguous,
-// float32 or float16), converting as HDF5 does. Reusing one buffer for every block keeps
-// memory flat: fresh blocks interleaved with the chunk cache's allocations fragment the heap.
-void read_rows_into(hid_t dataset, int64_t first, int64_t count, torch::Tensor& out) {
-  TORCH_INTERNAL_ASSERT(out.is_contiguous() && out.size(0) >= count);
-  auto size = h5::dataset_shape(dataset);
-  std::vector<hsize_t> offset(size.size(), 0);
-  offset[0] = static_cast<hsize_t>(first);
-  size[0] = static_cast<hsize_t>(count);
-  const h5::Handle file_space(H5Dget_space(dataset), H5Sclose, "get dataspace");
-  const int rank = static_cast<int>(size.size());
-  const h5::Handle memory_space(H5Screate_simple(rank, size.data(), nullptr), H5Sclose,
-                                "create memory dataspace");
-  const hid_t type = out.scalar_type() == torch::kHalf ? h5::float16_type() : H5T_NATIVE_FLOAT;
-  TORCH_INTERNAL_ASSERT(out.scalar_type() == torch::kHalf || out.scalar_type() == torch::kFloat32);
-  if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr, size.data(),
-                          nullptr) < 0 ||
-      H5Dread(dataset, type, memory_space.get(), file_space.get(), H5P_DEFAULT,
-              out.data_ptr()) < 0) {
-    throw std::runtime_error("HDF5: cannot read rows " + std::to_string(first) + " to " +
-                             std::to_string(first + count));
-  }
-}
-
 // Sum of /attributions over bases and positions, per sequence, a block of rows at a time.
 std::vector<double> total_attributions(const LogoSource& source) {
   const auto dataset = h5::open_dataset_cached(source.file(), "attributions", kChunkCacheBytes);
-  const auto dtype = h5::is_float16(dataset.get()) ? torch::kHalf : torch::kFloat32;
+  const auto dtype = h5::float_read_type(dataset.get());
   const int64_t n = source.sequences(), row_values = 4 * source.length();
   const int64_t block = std::min(n, rows_per_block(row_values, 4));
   auto stored = torch::empty({block, 4, source.length()}, dtype);
@@ -192,7 +168,7 @@ std::vector<double> total_attributions(const LogoSource& source) {
   totals.reserve(static_cast<size_t>(n));
   for (int64_t first = 0; first < n; first += block) {
     const int64_t count = std::min(block, n - first);
-    read_rows_into(dataset.get(), first, count, stored);
+    h5::read_rows_into(dataset.get(), first, count, stored);
     if (dtype != torch::kFloat32) values.narrow(0, 0, count).copy_(stored.narrow(0, 0, count));
     const float* row = values.data_ptr<float>();
     for (int64_t r = 0; r < count; ++r, row += row_values) {
@@ -237,7 +213,7 @@ Predictions target_predictions(const LogoSource& source, int64_t target) {
   p.values.reserve(static_cast<size_t>(n));
   for (int64_t first = 0; first < n; first += block) {
     const int64_t count = std::min(block, n - first);
-    read_rows_into(dataset.get(), first, count, buffer);
+    h5::read_rows_into(dataset.get(), first, count, buffer);
     const float* row = buffer.data_ptr<float>();
     for (int64_t r = 0; r < count; ++r) p.values.push_back(row[r * p.outputs + p.column]);
   }

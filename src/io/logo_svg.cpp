@@ -382,8 +382,8 @@ torch::Tensor LogoSource::row(int64_t index, bool hypothetical) const {
     throw InputError("input file '" + path_ + "': /" + name + " is not an (N, 4, L) float " +
                      "array like /attributions");
   }
-  const auto dtype = h5::is_float16(dataset.get()) ? torch::kHalf : torch::kFloat32;
-  return h5::read_rows(dataset.get(), static_cast<hsize_t>(index), 1, dtype)
+  return h5::read_rows(dataset.get(), static_cast<hsize_t>(index), 1,
+                       h5::float_read_type(dataset.get()))
       .to(torch::kFloat32)
       .reshape({4, length_})
       .contiguous();

@@ -77,7 +77,7 @@ class NpySource {
  public:
   NpySource(hid_t dataset, const std::vector<int64_t>& shape)
       : dataset_(dataset),
-        read_dtype_(h5::is_float16(dataset) ? torch::kHalf : torch::kFloat32),
+        read_dtype_(h5::float_read_type(dataset)),
         header_(npy_header("<f4", shape)),
         rows_(shape[0]),
         row_bytes_(static_cast<uint64_t>(shape[1] * shape[2]) * sizeof(float)),
@@ -170,7 +170,7 @@ class NpySource {
   }
 
   hid_t dataset_;
-  torch::ScalarType read_dtype_;  // kHalf for float16 data: torch widens it exactly and fast
+  torch::ScalarType read_dtype_;  // h5::float_read_type
   std::string header_;
   uint64_t rows_, row_bytes_, rows_per_block_;
   uint64_t position_ = 0;
