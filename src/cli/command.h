@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace seqattr::cli {
 
@@ -20,6 +21,12 @@ Command export_modisco_command(CLI::App& app);
 Command logo_command(CLI::App& app);
 Command report_command(CLI::App& app);
 Command bench_command(CLI::App& app);
+
+// The positional input (a seqattr output file) and the required --output/-o of the commands
+// that read one output and write one file from it (logo, report, export-bigwig).
+void add_input_and_output(CLI::App* cmd, std::string& input, std::string& output,
+                          const std::string& output_help,
+                          const std::string& input_help = "seqattr output file (HDF5)");
 
 // The command line as one shell-quoted string, stored in outputs.
 const std::string& command_line();

@@ -21,9 +21,8 @@ struct BigWigCommandOptions {
 };
 
 void declare_options(CLI::App* cmd, BigWigCommandOptions& o) {
-  cmd->add_option("input", o.input, "seqattr output made with --bed or --tile (HDF5)")
-      ->required();
-  cmd->add_option("--output,-o", o.output, "Output bigWig")->required();
+  add_input_and_output(cmd, o.input, o.output, "Output bigWig",
+                       "seqattr output made with --bed or --tile (HDF5)");
   auto* genome = cmd->add_option("--genome", o.genome,
                                  "FASTA whose .fai gives the chromosome sizes (built if missing)");
   auto* sizes = cmd->add_option("--chrom-sizes", o.chrom_sizes,

@@ -11,8 +11,7 @@ namespace seqattr::cli {
 namespace {
 
 void declare_options(CLI::App* cmd, LogoRequest& o) {
-  cmd->add_option("input", o.input, "seqattr output file (HDF5)")->required();
-  cmd->add_option("--output,-o", o.output, "Output SVG")->required();
+  add_input_and_output(cmd, o.input, o.output, "Output SVG");
   cmd->add_option("--index,-i", o.index, "Row of the sequence to draw (0-based)");
   cmd->add_option("--start", o.start, "First position drawn (0-based)");
   cmd->add_option("--end", o.end, "End of the window drawn (0-based, exclusive; -1: the end)");
@@ -22,8 +21,7 @@ void declare_options(CLI::App* cmd, LogoRequest& o) {
 }
 
 void declare_options(CLI::App* cmd, ReportOptions& o) {
-  cmd->add_option("input", o.input, "seqattr output file (HDF5)")->required();
-  cmd->add_option("--output,-o", o.output, "Output HTML file")->required();
+  add_input_and_output(cmd, o.input, o.output, "Output HTML file");
   cmd->add_option("--top", o.top, "Sequences shown with logos, highest total attribution first")
       ->check(CLI::Range(int64_t{0}, int64_t{1000}));
   cmd->add_option("--window", o.window,
