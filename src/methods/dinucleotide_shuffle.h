@@ -4,6 +4,9 @@
 // from all sequences that do (random last-exit arborescence by Wilson's algorithm, then
 // uniformly ordered remaining exits).
 //
+// The shuffles are computed by the seqattr::dinucleotide_shuffles op
+// (kernels/ops/dinucleotide_shuffle.h, many sequences at once); this is its one-sequence form.
+//
 // N: an all-zero column is a fifth letter. Dinucleotides with N ("AN", "NN", ...) are kept
 // like any other, so a shuffle has as many N as its input and N stay where dinucleotide
 // counts allow; their columns stay all-zero.

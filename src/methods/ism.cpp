@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/row_chunks.h"
+#include "kernels/ops/ism_mutants.h"
 
 namespace seqattr {
 namespace {
@@ -55,18 +56,20 @@ class MutationCursor {
   int64_t sequence_ = 0, position_, base_ = 0;
 };
 
-// Mutants of `pass`, built from their sequences' one-hot rows [first, ...).
+// Mutants of `pass` (float32, on one_hot's device), built from their sequences' one-hot
+// rows [first, ...) by the seqattr::ism_mutants op.
 torch::Tensor make_mutants(const torch::Tensor& one_hot, int64_t first,
                            const std::vector<Mutation>& pass) {
-  std::vector<int64_t> rows;
-  for (const auto& m : pass) rows.push_back(first + m.sequence);
-  auto mutants = one_hot.index_select(0, torch::tensor(rows, torch::kLong)).to(torch::kFloat32);
-  auto acc = mutants.accessor<float, 3>();
-  for (size_t r = 0; r < pass.size(); ++r) {
-    for (int c = 0; c < 4; ++c) acc[r][c][pass[r].position] = 0.0f;
-    acc[r][pass[r].base][pass[r].position] = 1.0f;
+  std::vector<int64_t> rows, positions, bases;
+  for (const auto& m : pass) {
+    rows.push_back(first + m.sequence);
+    positions.push_back(m.position);
+    bases.push_back(m.base);
   }
-  return mutants;
+  const auto index = [&](const std::vector<int64_t>& values) {
+    return torch::tensor(values, torch::kLong).to(one_hot.device());
+  };
+  return ops::ism_mutants(one_hot, index(rows), index(positions), index(bases));
 }
 
 // The next pass: up to `batch_rows` mutants of any sequences (naive), or one block of
@@ -138,6 +141,8 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
   CarriedRows predictions({outputs}, cpu);
   MutationCursor cursor(one_hot, window);
   std::unique_ptr<FastScorer> scorer = fast ? std::make_unique<FastScorer>(*fast) : nullptr;
+  // Naive mutants are built on the model's device from one copy of the part's one-hot.
+  const auto mutant_source = fast ? torch::Tensor() : one_hot.to(model.device());
   RowChunk chunk;             // only the sequence fields are used
   int64_t predicted_end = 0;  // sequences before it have their f(input) in `predictions`
   while (!cursor.done()) {
@@ -156,7 +161,7 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
     }
     const auto scores =
         scorer ? scorer->score(one_hot, chunk.seq_begin, pass, target)
-               : predict(model, make_mutants(one_hot, chunk.seq_begin, pass), batch_rows)
+               : predict(model, make_mutants(mutant_source, chunk.seq_begin, pass), batch_rows)
                      .select(1, target);
     std::vector<int64_t> owners;
     for (const auto& m : pass) owners.push_back(m.sequence);

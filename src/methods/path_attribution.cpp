@@ -2,6 +2,7 @@
 
 #include "engine/row_chunks.h"
 #include "engine/target_gradient.h"
+#include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
 
@@ -19,7 +20,7 @@ AttributionBlock finish_block(Model& model, const torch::Tensor& one_hot, const 
   AttributionBlock block;
   block.first = first;
   // hyp[i] = sum_c (e_i - b)_c m_c = m_i - sum_c b_c m_c
-  const auto hypothetical = m - (b * m).sum(1, /*keepdim=*/true);
+  const auto hypothetical = ops::hypothetical_projection(m, b);
   block.hypothetical = hypothetical.to(torch::kCPU);
   block.attributions = (hypothetical * x).to(torch::kCPU);
   block.predictions = predict(model, x, batch_rows);

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "engine/row_chunks.h"
 #include "engine/target_gradient.h"
+#include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "methods/deeplift/graph_rewrite.h"
 #include "methods/deeplift/pair_layout.h"
@@ -75,7 +76,7 @@ void run_deeplift(RuledModel& ruled, const torch::Tensor& one_hot, const Plan& p
     const auto& m = pass.multipliers;
 
     // hyp_k[i] = m_k,i - sum_c r_k,c m_k,c, averaged over the sequence's references.
-    const auto pair_hypothetical = m - (references * m).sum(1, /*keepdim=*/true);
+    const auto pair_hypothetical = ops::hypothetical_projection(m, references);
     ops::ig_accumulate_(hypothetical.cover(chunk), pair_hypothetical, owner,
                         torch::full({chunk.rows()}, weight, torch::TensorOptions(torch::kFloat64).device(device)));
 

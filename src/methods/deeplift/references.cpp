@@ -2,7 +2,7 @@
 
 #include "common/errors.h"
 #include "io/hdf5.h"
-#include "methods/dinucleotide_shuffle.h"
+#include "kernels/ops/dinucleotide_shuffle.h"
 
 namespace seqattr::deeplift {
 
@@ -18,14 +18,15 @@ ReferenceSource shuffled_references(torch::Tensor one_hot, int64_t count, uint64
   only_one->assign(one_hot.size(0), false);
   return [one_hot = std::move(one_hot), count, seed, index_offset, only_one](int64_t first,
                                                                              int64_t n) {
-    std::vector<torch::Tensor> shuffles;
-    for (int64_t i = first; i < first + n; ++i) {
-      bool single = false;
-      shuffles.push_back(dinucleotide_shuffles(one_hot[i], count, seed,
-                                                  static_cast<uint64_t>(index_offset + i), &single));
-      if (single) (*only_one)[i] = true;
+    // Shuffle j of sequence i is seeded by (seed, index_offset + i, j) alone.
+    const auto [shuffles, single] = ops::dinucleotide_shuffles(one_hot.slice(0, first, first + n),
+                                                               count, seed, index_offset + first);
+    const auto single_cpu = single.to(torch::kCPU);
+    const auto flags = single_cpu.accessor<bool, 1>();
+    for (int64_t i = 0; i < n; ++i) {
+      if (flags[i]) (*only_one)[first + i] = true;
     }
-    return torch::stack(shuffles).to(torch::kFloat32);
+    return shuffles.to(torch::kFloat32);
   };
 }
 

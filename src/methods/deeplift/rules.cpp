@@ -4,6 +4,7 @@
 #include <torch/library.h>
 #include <torch/torch.h>
 
+#include "kernels/ops/rescale_multipliers.h"
 #include "methods/deeplift/pair_layout.h"
 
 namespace seqattr::deeplift {
@@ -39,7 +40,8 @@ torch::Tensor on_reference_rows(const torch::Tensor& like, int64_t inputs,
 }
 
 // Elementwise rescale: m = (f(x) - f(r)) / (x - r). Where |x - r| is tiny the gradient is
-// sent to y instead, which the original op's own backward turns into f'(r).
+// sent to y instead, which the original op's own backward turns into f'(r). The per-pair
+// arithmetic is the seqattr::rescale_multipliers op (kernels/ops/rescale_multipliers.h).
 class Rescale : public torch::autograd::Function<Rescale> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& y) {
@@ -55,12 +57,9 @@ class Rescale : public torch::autograd::Function<Rescale> {
     const auto x = sides(saved[0], inputs, saved[2]);
     const auto y = sides(saved[1], inputs, saved[2]);
     const auto g = grad.narrow(0, inputs, saved[2].size(0));
-    const auto delta_in = x.input - x.reference;
-    const auto small = delta_in.abs() < kRescaleEpsilon;
-    const auto zero = torch::zeros_like(g);
-    const auto rescaled = torch::where(small, zero, g * ((y.input - y.reference) / delta_in));
-    return {on_reference_rows(saved[0], inputs, rescaled),
-            on_reference_rows(saved[1], inputs, torch::where(small, g, zero))};
+    const auto [to_x, to_y] =
+        ops::rescale_multipliers(x.input, x.reference, y.input, y.reference, g, kRescaleEpsilon);
+    return {on_reference_rows(saved[0], inputs, to_x), on_reference_rows(saved[1], inputs, to_y)};
   }
 };
 

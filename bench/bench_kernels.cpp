@@ -1,0 +1,161 @@
+// Microbenchmarks of every kernel op on inputs the size of real runs (BPNet/chrombpnet
+// width: 4 channels, L = 2,114), on the CPU always and on the GPU when LibTorch sees one.
+// The argument is the batch's rows (path points, pairs, mutants, shuffles). Bytes count
+// each op's minimal reads and writes; items are rows. CUDA iterations end with a
+// synchronize, so their times are those of the kernels, launches included.
+//   build/bench/seqattr_bench_kernels [--benchmark_filter=cuda] [--benchmark_min_time=0.5]
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <string>
+
+#include "kernels/ops/dinucleotide_shuffle.h"
+#include "kernels/ops/hypothetical_projection.h"
+#include "kernels/ops/ig_accumulate.h"
+#include "kernels/ops/ig_path_points.h"
+#include "kernels/ops/ism_mutants.h"
+#include "kernels/ops/rescale_multipliers.h"
+
+namespace seqattr {
+namespace {
+
+constexpr int64_t kLength = 2114;
+constexpr int64_t kChannels = 4;
+constexpr int64_t kFilters = 64;      // channels of the layer a rescale rule sits on
+constexpr int64_t kRowsPerSequence = 16;  // IG steps, references or shuffles per sequence
+constexpr int64_t kFloat = sizeof(float);
+
+torch::Tensor random_one_hot(int64_t sequences, const torch::Device& device) {
+  const auto letters = torch::randint(0, 4, {sequences, kLength}, torch::kLong);
+  return torch::one_hot(letters, 4).permute({0, 2, 1}).to(device, torch::kUInt8).contiguous();
+}
+
+// Each row's sequence, sequence-major with kRowsPerSequence rows each.
+torch::Tensor row_sequences(int64_t rows, const torch::Device& device) {
+  return torch::arange(rows, torch::kLong).div(kRowsPerSequence, "floor").to(device);
+}
+
+int64_t sequences_of(int64_t rows) { return (rows + kRowsPerSequence - 1) / kRowsPerSequence; }
+
+// Runs `body` once per iteration, waiting for the GPU before the iteration ends.
+template <typename Body>
+void time_loop(benchmark::State& state, const torch::Device& device, Body body) {
+  for (auto _ : state) {
+    body();
+    if (device.is_cuda()) torch::cuda::synchronize();
+  }
+  state.SetLabel(device.str());
+}
+
+void ig_path_points(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0), sequences = sequences_of(rows);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto x = random_one_hot(sequences, device).to(torch::kFloat32);
+  const auto b = torch::zeros_like(x);
+  const auto row_seq = row_sequences(rows, device);
+  const auto alpha = torch::rand({rows}, f32.dtype(torch::kFloat64));
+  time_loop(state, device, [&] { benchmark::DoNotOptimize(ops::ig_path_points(x, b, row_seq, alpha)); });
+  // Per row: read input and baseline, write the point.
+  state.SetBytesProcessed(state.iterations() * rows * kChannels * kLength * kFloat * 3);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void ig_accumulate(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0), sequences = sequences_of(rows);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  auto accum = torch::zeros({sequences, kChannels, kLength}, f32);
+  const auto grads = torch::randn({rows, kChannels, kLength}, f32);
+  const auto row_seq = row_sequences(rows, device);
+  const auto weight = torch::rand({rows}, f32.dtype(torch::kFloat64));
+  time_loop(state, device, [&] { ops::ig_accumulate_(accum, grads, row_seq, weight); });
+  // Per row: read the gradient, read and write the accumulator.
+  state.SetBytesProcessed(state.iterations() * rows * kChannels * kLength * kFloat * 3);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void rescale_multipliers(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto x = torch::randn({rows, kFilters, kLength}, f32);
+  const auto x_ref = torch::randn({rows, kFilters, kLength}, f32);
+  const auto y = torch::relu(x), y_ref = torch::relu(x_ref);
+  const auto grad = torch::randn({rows, kFilters, kLength}, f32);
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(ops::rescale_multipliers(x, x_ref, y, y_ref, grad, 1e-6));
+  });
+  // Five inputs read, two outputs written.
+  state.SetBytesProcessed(state.iterations() * rows * kFilters * kLength * kFloat * 7);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void hypothetical_projection(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto m = torch::randn({rows, kChannels, kLength}, f32);
+  const auto references = random_one_hot(rows, device).to(torch::kFloat32);
+  time_loop(state, device, [&] { benchmark::DoNotOptimize(ops::hypothetical_projection(m, references)); });
+  // Multipliers and references read, the projection written.
+  state.SetBytesProcessed(state.iterations() * rows * kChannels * kLength * kFloat * 3);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void ism_mutants(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0), sequences = sequences_of(rows);
+  const auto one_hot = random_one_hot(sequences, device);
+  const auto long_on_device = torch::TensorOptions().dtype(torch::kLong).device(device);
+  const auto row_seq = row_sequences(rows, device);
+  const auto position = torch::randint(0, kLength, {rows}, long_on_device);
+  const auto base = torch::randint(0, 4, {rows}, long_on_device);
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(ops::ism_mutants(one_hot, row_seq, position, base));
+  });
+  // Per mutant: its uint8 one-hot row read, its float32 row written.
+  state.SetBytesProcessed(state.iterations() * rows * kChannels * kLength * (1 + kFloat));
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void dinucleotide_shuffles(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0), sequences = sequences_of(rows);
+  const auto one_hot = random_one_hot(sequences, device);
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(ops::dinucleotide_shuffles(one_hot, kRowsPerSequence, 0, 0));
+  });
+  // Per shuffle: its sequence read, the uint8 shuffle written.
+  state.SetBytesProcessed(state.iterations() * sequences * kRowsPerSequence * kChannels * kLength * 2);
+  state.SetItemsProcessed(state.iterations() * sequences * kRowsPerSequence);
+}
+
+using Bench = void (*)(benchmark::State&, torch::Device);
+
+void register_all(const torch::Device& device) {
+  const std::pair<const char*, Bench> benches[] = {
+      {"ig_path_points", ig_path_points},
+      {"ig_accumulate", ig_accumulate},
+      {"rescale_multipliers", rescale_multipliers},
+      {"hypothetical_projection", hypothetical_projection},
+      {"ism_mutants", ism_mutants},
+      {"dinucleotide_shuffles", dinucleotide_shuffles},
+  };
+  for (const auto& [name, bench] : benches) {
+    const std::string full_name = std::string(name) + "/" + (device.is_cuda() ? "cuda" : "cpu");
+    benchmark::RegisterBenchmark(full_name.c_str(), bench, device)
+        ->Arg(64)
+        ->Arg(256)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+}
+
+}  // namespace
+}  // namespace seqattr
+
+int main(int argc, char** argv) {
+  torch::manual_seed(0);
+  seqattr::register_all(torch::Device(torch::kCPU));
+  if (torch::cuda::is_available()) seqattr::register_all(torch::Device(torch::kCUDA));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
