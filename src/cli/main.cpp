@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include "cli/command.h"
+#include "common/heap.h"
 #include "common/errors.h"
 
 namespace {
@@ -40,6 +41,7 @@ const std::string& seqattr::cli::command_line() { return g_command_line; }
 
 int main(int argc, char** argv) {
   using namespace seqattr::cli;
+  seqattr::heap::keep_freed_memory_for_reuse();
   g_command_line = join_command_line(argc, argv);
   CLI::App app{"seqattr: attributions for convolutional DNA sequence models"};
   app.set_version_flag("--version", SEQATTR_VERSION);

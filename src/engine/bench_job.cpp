@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/errors.h"
+#include "common/heap.h"
 #include "common/log.h"
 #include "engine/attribute_job.h"
 #include "engine/device.h"
@@ -423,6 +424,7 @@ BenchRow run_combination(const Context& c, Model& model, const std::string& meth
   const auto prepared = prepare_method(a, model, c.target, c.outputs, o.sequences, c.length);
   const auto cost = method_cost(a, c.length, prepared);
 
+  heap::release_free_memory();  // the heap keeps freed blocks (common/heap.h)
   const bool rss_reset = reset_peak_rss();
   reset_cuda_peak(device);
   const BlockSink discard = [](const AttributionBlock&) {};

@@ -25,10 +25,10 @@ AttributionBlock finish_block(Model& model, const torch::Tensor& one_hot, const 
   block.attributions = (hypothetical * x).to(torch::kCPU);
   block.predictions = predict(model, x, batch_rows);
   if (plan.convergence_delta) {
-    const auto f_b = predict(model, b, batch_rows);
+    // Every sequence has the same baseline (make_baselines is constant): f(b) once.
+    const auto f_b = predict(model, b.narrow(0, 0, 1), 1).select(1, target);
     const auto total = ((x - b) * m).sum({1, 2}).to(torch::kCPU);
-    block.convergence_delta =
-        total - (block.predictions.select(1, target) - f_b.select(1, target));
+    block.convergence_delta = total - (block.predictions.select(1, target) - f_b);
   }
   return block;
 }

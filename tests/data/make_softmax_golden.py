@@ -4,7 +4,7 @@ with a softmax over length, for the softmax rule's test.
 
 tangermeme hooks nn.Softmax with Captum's rule (rescale, then minus the mean over the whole
 batch); batch_size=1 (one pair per batch) is the rule seqattr implements.
-Run under the venv of bench/compare_tangermeme.py:
+Run under the venv of bench/peers.py (its header says how to set it up):
     /tmp/tvenv/bin/python tests/data/make_softmax_golden.py
 """
 import os
