@@ -2,10 +2,10 @@
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
-#include <ATen/OpMathType.h>
 #include <torch/library.h>
 
 #include "kernels/ops/rescale_checks.h"
+#include "kernels/ops/rescale_core.h"
 
 namespace seqattr::ops {
 namespace {
@@ -31,18 +31,9 @@ std::tuple<at::Tensor, at::Tensor> rescale_multipliers_cpu(const at::Tensor& x,
     scalar_t* typ = to_y.data_ptr<scalar_t>();
     // epsilon in the data's dtype, as ATen compares `tensor < double`.
     const auto eps = static_cast<scalar_t>(epsilon);
-    const auto zero = static_cast<scalar_t>(0);
-    using opmath_t = at::opmath_type<scalar_t>;
     at::parallel_for(0, xi.numel(), 4096, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        // Each operation rounded to scalar_t, in the order of the tensor expression.
-        const scalar_t delta_in = xip[i] - xrp[i];
-        const scalar_t delta_out = yip[i] - yrp[i];
-        // |delta_in| < eps, compared exactly in the op-math type (Half has no own <).
-        const auto magnitude = static_cast<opmath_t>(delta_in);
-        const bool small = (magnitude < 0 ? -magnitude : magnitude) < static_cast<opmath_t>(eps);
-        txp[i] = small ? zero : static_cast<scalar_t>(gp[i] * static_cast<scalar_t>(delta_out / delta_in));
-        typ[i] = small ? gp[i] : zero;
+        rescale_element(xip[i], xrp[i], yip[i], yrp[i], gp[i], eps, txp[i], typ[i]);
       }
     });
   });

@@ -2,20 +2,20 @@
 // (tests/unit/test_kernel_ops.cpp).
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
-#include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
 #include "kernels/ops/rescale_checks.h"
+#include "kernels/ops/rescale_core.h"
 
 namespace seqattr::ops {
 namespace {
 
 constexpr int kThreads = 256;
 
-// One thread per element, grid-stride, the same expression as the CPU reference. Assumes
+// One thread per element, grid-stride, the CPU reference's rule (rescale_core.h). Assumes
 // contiguous tensors of n elements.
 template <typename scalar_t>
 static __global__ void rescale_multipliers_kernel(
@@ -23,17 +23,9 @@ static __global__ void rescale_multipliers_kernel(
     const scalar_t* __restrict__ y, const scalar_t* __restrict__ y_ref,
     const scalar_t* __restrict__ grad, scalar_t eps, scalar_t* __restrict__ to_x,
     scalar_t* __restrict__ to_y, int64_t n) {
-  using opmath_t = at::opmath_type<scalar_t>;
-  const auto zero = static_cast<scalar_t>(0);
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
-    const scalar_t delta_in = x[i] - x_ref[i];
-    const scalar_t delta_out = y[i] - y_ref[i];
-    // |delta_in| < eps, compared exactly in the op-math type (Half has no own <).
-    const auto magnitude = static_cast<opmath_t>(delta_in);
-    const bool small = (magnitude < 0 ? -magnitude : magnitude) < static_cast<opmath_t>(eps);
-    to_x[i] = small ? zero : static_cast<scalar_t>(grad[i] * static_cast<scalar_t>(delta_out / delta_in));
-    to_y[i] = small ? grad[i] : zero;
+    rescale_element(x[i], x_ref[i], y[i], y_ref[i], grad[i], eps, to_x[i], to_y[i]);
   }
 }
 

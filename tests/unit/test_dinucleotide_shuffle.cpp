@@ -6,7 +6,7 @@
 
 #include "io/fasta.h"
 #include "io/one_hot.h"
-#include "methods/dinucleotide_shuffle.h"
+#include "kernels/ops/dinucleotide_shuffle.h"
 
 namespace seqattr {
 namespace {
@@ -25,6 +25,16 @@ std::string decode(const torch::Tensor& one_hot) {
     out += base;
   }
   return out;
+}
+
+// `count` shuffles (count, 4, L) of one sequence (4, L) by the seqattr::dinucleotide_shuffles
+// op, with the sequence at index `index`; *only_one as the op's flag.
+torch::Tensor dinucleotide_shuffles(const torch::Tensor& one_hot, int64_t count, uint64_t seed,
+                                    uint64_t index, bool* only_one) {
+  const auto [shuffles, single] =
+      ops::dinucleotide_shuffles(one_hot.unsqueeze(0), count, seed, static_cast<int64_t>(index));
+  *only_one = single[0].item<bool>();
+  return shuffles[0];
 }
 
 std::map<std::string, int> dinucleotides(const std::string& s) {
