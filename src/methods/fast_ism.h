@@ -1,10 +1,13 @@
 #pragma once
 // Fast ISM: a substitution at position p changes a layer's output only inside p's receptive
 // window at that layer. The model's graph (frozen, inlined) is executed node by node: once on
-// the input, keeping every activation, then for a batch of substitutions of that sequence
-// only the windows that can change are recomputed, layer by layer, until the first operation
-// that mixes all positions; from there on the graph runs in full on the patched activations,
-// except that a mean or sum over length is updated by the window's contribution alone.
+// the input, keeping every activation, then for a batch of substitutions of that sequence only
+// the windows that can change are recomputed, each mutant with its own window, layer by layer,
+// until the first operation that mixes all positions; from there on the graph runs on whole
+// tensors, except that a mean or sum over length is updated by the window's contribution alone.
+//
+// Activations are carried as changes from the reference's (fast_ism_change.h), so the result
+// is f(mutant) - f(input) without the rounding of either term.
 //
 // Windowed operations (on a length-last tensor): conv1d (any kernel, stride, dilation,
 // padding), elementwise activations and arithmetic with constants, batchnorm, residual
@@ -35,16 +38,23 @@ class FastIsmPlan {
   // One sequence's activations, computed once and reused for all its substitutions.
   class Session {
    public:
-    // f(mutant)[target] of substitutions (positions[r], bases[r]); (B,) on the CPU, in the
-    // model's dtype.
+    // f(mutant)[target] - f(input)[target] of substitutions (positions[r], bases[r]); (B,) on
+    // the CPU, in the model's dtype.
     torch::Tensor score(const std::vector<int64_t>& positions, const std::vector<int64_t>& bases,
                         int64_t target) const;
+
+    // How many activation changes one substitution in the middle of the sequence carries,
+    // summed over the graph's values: a mutant's share of a pass's memory. It depends on the
+    // model and the sequence length, not on the sequence.
+    int64_t changes_per_mutant() const;
 
    private:
     friend class FastIsmPlan;
     const FastIsmPlan* plan_ = nullptr;
     std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // batch of 2 copies
-    torch::Tensor input_;  // (1, 4, L) float32 on the model's device
+    // Reference-derived terms of ReLU and max-pool nodes (fast_ism.cpp, relu_terms).
+    std::unordered_map<const torch::jit::Node*, std::vector<torch::Tensor>> terms_;
+    torch::Tensor input_;  // (1, 4, L) in the model's dtype, on its device
   };
 
   // one_hot: (4, L) uint8 on the CPU.

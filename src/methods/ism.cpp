@@ -3,15 +3,17 @@
 #include <memory>
 #include <vector>
 
+#include "common/log.h"
 #include "engine/row_chunks.h"
 #include "kernels/ops/ism_mutants.h"
 
 namespace seqattr {
 namespace {
 
-// Fast ISM scores one block of this many positions (up to 4 x as many mutants) a pass.
-// Fixed blocks of absolute positions make its rounding independent of --batch-size.
-constexpr int64_t kFastBlock = 16;
+// Fast ISM scores one block of absolute positions of one sequence a pass (up to 4 mutants
+// each): a pass's rounding then never depends on --batch-size. The block is the largest
+// power of two up to 64 positions whose activation changes stay within this many values.
+constexpr int64_t kFastPassChanges = int64_t{1} << 25;
 
 // One substitution: sequence (relative to the pass's first sequence), position, new base.
 struct Mutation {
@@ -72,16 +74,30 @@ torch::Tensor make_mutants(const torch::Tensor& one_hot, int64_t first,
   return ops::ism_mutants(one_hot, index(rows), index(positions), index(bases));
 }
 
-// The next pass: up to `batch_rows` mutants of any sequences (naive), or one block of
-// positions of one sequence (fast). Sequences are counted from `first`.
-std::vector<Mutation> take_pass(MutationCursor& cursor, bool fast, int64_t batch_rows,
+// f(mutant)[target] - f(input)[target], the mutants run in full; f(input) of the pass's
+// sequences are `predictions`' rows.
+torch::Tensor naive_deltas(Model& model, const torch::Tensor& one_hot,
+                           const torch::Tensor& predictions, int64_t first,
+                           const std::vector<Mutation>& pass, int64_t target,
+                           int64_t batch_rows) {
+  const auto scores =
+      predict(model, make_mutants(one_hot, first, pass), batch_rows).select(1, target);
+  std::vector<int64_t> owners;
+  for (const auto& m : pass) owners.push_back(m.sequence);
+  return scores -
+         predictions.select(1, target).index_select(0, torch::tensor(owners, torch::kLong));
+}
+
+// The next pass: up to `batch_rows` mutants of any sequences (naive, fast_block 0), or one
+// block of `fast_block` positions of one sequence (fast). Sequences are counted from `first`.
+std::vector<Mutation> take_pass(MutationCursor& cursor, int64_t fast_block, int64_t batch_rows,
                                 int64_t first) {
   const int64_t sequence = cursor.sequence();
-  const int64_t block = cursor.position() / kFastBlock;
+  const int64_t block = fast_block ? cursor.position() / fast_block : 0;
   std::vector<Mutation> pass;
   while (!cursor.done() &&
-         (fast ? cursor.sequence() == sequence && cursor.position() / kFastBlock == block
-               : static_cast<int64_t>(pass.size()) < batch_rows)) {
+         (fast_block ? cursor.sequence() == sequence && cursor.position() / fast_block == block
+                     : static_cast<int64_t>(pass.size()) < batch_rows)) {
     auto m = cursor.next();
     m.sequence -= first;
     pass.push_back(m);
@@ -94,7 +110,7 @@ class FastScorer {
  public:
   explicit FastScorer(const FastIsmPlan& plan) : plan_(plan) {}
 
-  // f(mutant)[target] of a pass that holds mutants of `sequence` only.
+  // f(mutant)[target] - f(input)[target] of a pass that holds mutants of `sequence` only.
   torch::Tensor score(const torch::Tensor& one_hot, int64_t sequence,
                       const std::vector<Mutation>& pass, int64_t target) {
     if (sequence != sequence_) {
@@ -107,6 +123,16 @@ class FastScorer {
       bases.push_back(m.base);
     }
     return session_->score(positions, bases, target).to(torch::kFloat32);
+  }
+
+  // Positions a pass, from the first sequence's (see kFastPassChanges).
+  int64_t block(const torch::Tensor& one_hot) {
+    const int64_t per_position = 3 * plan_.start(one_hot[0]).changes_per_mutant();
+    int64_t positions = 64;
+    while (positions > 1 && positions * per_position > kFastPassChanges) positions /= 2;
+    log::debug("fast ISM: " + std::to_string(per_position / 3) + " activation changes a mutant, " +
+               std::to_string(positions) + " positions a pass");
+    return positions;
   }
 
  private:
@@ -141,13 +167,14 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
   CarriedRows predictions({outputs}, cpu);
   MutationCursor cursor(one_hot, window);
   std::unique_ptr<FastScorer> scorer = fast ? std::make_unique<FastScorer>(*fast) : nullptr;
+  const int64_t fast_block = scorer ? scorer->block(one_hot) : 0;
   // Naive mutants are built on the model's device from one copy of the part's one-hot.
   const auto mutant_source = fast ? torch::Tensor() : one_hot.to(model.device());
   RowChunk chunk;             // only the sequence fields are used
   int64_t predicted_end = 0;  // sequences before it have their f(input) in `predictions`
   while (!cursor.done()) {
     chunk.seq_begin = chunk.finished_end;
-    const auto pass = take_pass(cursor, fast != nullptr, batch_rows, chunk.seq_begin);
+    const auto pass = take_pass(cursor, fast_block, batch_rows, chunk.seq_begin);
     chunk.seq_end = chunk.seq_begin + pass.back().sequence + 1;
     chunk.finished_end = cursor.done() ? one_hot.size(0) : cursor.sequence();
 
@@ -159,16 +186,10 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
           .copy_(predict(model, one_hot.slice(0, from, chunk.seq_end), batch_rows));
       predicted_end = chunk.seq_end;
     }
-    const auto scores =
-        scorer ? scorer->score(one_hot, chunk.seq_begin, pass, target)
-               : predict(model, make_mutants(mutant_source, chunk.seq_begin, pass), batch_rows)
-                     .select(1, target);
-    std::vector<int64_t> owners;
-    for (const auto& m : pass) owners.push_back(m.sequence);
-    const auto pass_deltas =
-        (scores - carried_predictions.select(1, target)
-                      .index_select(0, torch::tensor(owners, torch::kLong)))
-            .contiguous();
+    const auto pass_deltas = (scorer ? scorer->score(one_hot, chunk.seq_begin, pass, target)
+                                     : naive_deltas(model, mutant_source, carried_predictions,
+                                                    chunk.seq_begin, pass, target, batch_rows))
+                                 .contiguous();
     auto delta_acc = deltas.cover(chunk).accessor<float, 3>();
     const auto pass_acc = pass_deltas.accessor<float, 1>();
     for (size_t r = 0; r < pass.size(); ++r) {

@@ -1,0 +1,728 @@
+#include "methods/fast_ism_pass.h"
+
+#include <torch/csrc/jit/runtime/operator.h>
+
+#include <algorithm>
+#include <set>
+
+#include "engine/model_graph.h"
+#include "methods/fast_ism_change.h"
+
+namespace seqattr::fast_ism {
+namespace {
+
+using torch::jit::Node;
+using torch::jit::Value;
+
+// Elementwise, or per-channel: a window of positions is computed from the same window.
+const std::set<std::string>& pointwise_ops() {
+  static const std::set<std::string> ops = {
+      "aten::relu",  "aten::relu6",    "aten::leaky_relu",  "aten::elu",        "aten::selu",
+      "aten::celu",  "aten::gelu",     "aten::silu",        "aten::mish",       "aten::sigmoid",
+      "aten::tanh",  "aten::softplus", "aten::log_sigmoid", "aten::hardtanh",   "aten::prelu",
+      "aten::exp",   "aten::log",      "aten::batch_norm",  "aten::dropout",    "aten::neg",
+      "aten::clone", "aten::contiguous", "aten::detach"};
+  return ops;
+}
+
+// Pointwise operations that are linear: their change is the operation applied to the change
+// (dropout only in eval mode, checked where used).
+const std::set<std::string>& linear_pointwise_ops() {
+  static const std::set<std::string> ops = {"aten::dropout", "aten::neg", "aten::clone",
+                                            "aten::contiguous", "aten::detach"};
+  return ops;
+}
+
+// Operations linear in their one tensor input (bias-free once the bias argument, listed
+// here by index, is dropped) that keep the batch dimension first. On a Window they run on
+// the change over all positions.
+const std::unordered_map<std::string, int>& linear_map_ops() {
+  static const std::unordered_map<std::string, int> ops = {
+      {"aten::linear", 2},    {"aten::conv1d", 2},  {"aten::matmul", -1},
+      {"aten::flatten", -1},  {"aten::view", -1},   {"aten::reshape", -1},
+      {"aten::unsqueeze", -1}, {"aten::squeeze", -1}, {"aten::transpose", -1},
+      {"aten::permute", -1},  {"aten::slice", -1},  {"aten::select", -1},
+      {"aten::narrow", -1},   {"aten::mean", -1},   {"aten::sum", -1},
+      {"aten::avg_pool1d", -1}, {"aten::cat", -1}};
+  return ops;
+}
+
+thread_local Operations* t_operations = nullptr;
+
+torch::Tensor run_tensor_node(Node* node, std::vector<c10::IValue> inputs) {
+  return run_node(node, std::move(inputs)).at(0).toTensor();
+}
+
+// The single int of an int[] argument of a 1d op (or `fallback` when the list is empty).
+int64_t single(const c10::IValue& v, int64_t fallback) {
+  const auto list = v.toIntVector();
+  return list.empty() ? fallback : list.at(0);
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+std::string kind_of(const Node* node) { return node->kind().toQualString(); }
+
+// Per row, one window holding `windows`' windows of that row. Where one of them holds the
+// others in every row (a residual add of a convolution's output to its input, channels
+// concatenated from the same layer) the width is the widest one's; otherwise it is the
+// widest row's span, which depends on the batch.
+Placement union_of(const std::vector<const Slot*>& windows, int64_t length) {
+  const size_t rows = windows.front()->lo.size();
+  std::vector<int64_t> begin(rows, INT64_MAX);
+  int64_t widest = 0, span = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    int64_t end = INT64_MIN;
+    for (const Slot* w : windows) {
+      begin[r] = std::min(begin[r], w->lo[r]);
+      end = std::max(end, w->lo[r] + w->width());
+      widest = std::max(widest, w->width());
+    }
+    span = std::max(span, end - begin[r]);
+  }
+  return place(begin, std::max(widest, span), length);
+}
+
+// relu(r + d) - relu(r) = max(d + min(r, 0), -max(r, 0)), exactly when r > 0 and rounded
+// once, at |r + d| <= |d|, otherwise: the terms min(r, 0) and -max(r, 0) of input r.
+std::vector<torch::Tensor> relu_terms(const torch::Tensor& r) {
+  return {r.clamp_max(0), -r.clamp_min(0)};
+}
+
+// max over a pool of (r + d) minus the pool's reference maximum R is the max over the pool
+// of ((r - R) + d): exact at the reference's arg-max, where r - R = 0. The term r - R of
+// input r, pooled by kernel k (positions past the last whole pool are never read).
+std::vector<torch::Tensor> max_pool_terms(const torch::Tensor& r, int64_t k) {
+  const int64_t pools = r.size(-1) / k;
+  auto sizes = r.sizes().vec();
+  sizes.back() = pools;
+  sizes.push_back(k);
+  const auto grouped = r.narrow(-1, 0, pools * k).reshape(sizes);
+  const auto gap = (grouped - std::get<0>(grouped.max(-1, /*keepdim=*/true))).flatten(-2);
+  return {torch::constant_pad_nd(gap, {0, r.size(-1) - pools * k})};
+}
+
+class MutantPass {
+ public:
+  MutantPass(const Env& reference, const PrecomputedTerms& terms, int64_t rows)
+      : reference_(reference), terms_(terms), rows_(rows) {}
+
+  bool dependent(const Value* v) const { return slots_.count(v) > 0; }
+  const Slot& slot(const Value* v) const { return slots_.at(v); }
+  void set(const Value* v, Slot s) { slots_[v] = std::move(s); }
+  bool is_change(const Value* v) const { return dependent(v) && slot(v).is_change(); }
+
+  // The mutants' value of an input that carries no change: a constant, a reference-only value
+  // or a size computed from the mutants. False for a mutant tensor whose change is unknown.
+  bool argument(const Value* v, c10::IValue* out) const {
+    if (!dependent(v)) {
+      *out = reference_.at(v);
+      return true;
+    }
+    if (slot(v).kind != Slot::Kind::Value || slot(v).value.isTensor()) return false;
+    *out = slot(v).value;
+    return true;
+  }
+
+  // Every input from `first` on, as arguments; false if one carries a change.
+  bool arguments(const Node* node, size_t first, std::vector<c10::IValue>* out) const {
+    for (size_t i = first; i < node->inputs().size(); ++i) {
+      c10::IValue v;
+      if (!argument(node->inputs()[i], &v)) return false;
+      out->push_back(std::move(v));
+    }
+    return true;
+  }
+
+  torch::Tensor reference_output(const Node* node) const {
+    return reference_.at(node->output()).toTensor().narrow(0, 0, 1);
+  }
+
+  // How many changes the pass holds, over all its values.
+  int64_t tracked_changes() const {
+    int64_t total = 0;
+    for (const auto& [value, s] : slots_) total += s.is_change() ? s.delta.numel() : 0;
+    return total;
+  }
+
+  void run(Node* node) {
+    if (!apply_rule(node)) run_generic(node);
+  }
+
+ private:
+  bool apply_rule(Node* node);
+  bool rule_shape(Node* node);
+  bool rule_list(Node* node);
+  bool rule_pointwise(Node* node);
+  bool rule_binary(Node* node);
+  bool rule_conv(Node* node);
+  bool rule_crop(Node* node);
+  bool rule_pool(Node* node);
+  bool rule_cat(Node* node);
+  bool rule_length_reduction(Node* node);
+  bool rule_softmax(Node* node);
+  bool rule_channel_map(Node* node);
+  bool rule_whole_slice(Node* node);
+  bool rule_linear_map(Node* node);
+  void run_generic(Node* node);
+
+  // A slot like `in` (same rows and window) holding `delta` for `node`'s output.
+  Slot like(const Slot& in, const Node* node, torch::Tensor delta) const {
+    return in.kind == Slot::Kind::Window ? window_slot(reference_output(node), in.lo, std::move(delta))
+                                         : dense_slot(reference_output(node), std::move(delta));
+  }
+  // The reference under `in`'s change: its window's positions, or all of it.
+  static torch::Tensor reference_under(const Slot& in) {
+    return in.kind == Slot::Kind::Window ? reference_rows(in.reference, in.lo, in.width())
+                                         : in.reference;
+  }
+
+  const Env& reference_;
+  const PrecomputedTerms& terms_;
+  int64_t rows_;
+  std::unordered_map<const Value*, Slot> slots_;
+};
+
+bool MutantPass::apply_rule(Node* node) {
+  const std::string kind = kind_of(node);
+  if (kind == "prim::ListConstruct") return rule_list(node);
+  if (kind == "aten::size" || kind == "aten::dim") return rule_shape(node);
+  if (node->outputs().size() != 1 ||
+      node->output()->type()->kind() != c10::TypeKind::TensorType) {
+    return false;
+  }
+  if (pointwise_ops().count(kind)) return rule_pointwise(node);
+  if (kind == "aten::add" || kind == "aten::sub" || kind == "aten::mul" || kind == "aten::div") {
+    return rule_binary(node);
+  }
+  const Value* x = node->inputs().at(0);
+  if (kind == "aten::slice" && rule_whole_slice(node)) return true;
+  const bool window = is_change(x) && slot(x).kind == Slot::Kind::Window;
+  if (window) {
+    if (kind == "aten::conv1d" && rule_conv(node)) return true;
+    if (kind == "aten::max_pool1d" || kind == "aten::avg_pool1d") {
+      if (rule_pool(node)) return true;
+    }
+    if ((kind == "aten::slice" || kind == "aten::select") && rule_channel_map(node)) return true;
+    if (kind == "aten::slice" && rule_crop(node)) return true;
+    if ((kind == "aten::mean" || kind == "aten::sum") && rule_length_reduction(node)) return true;
+  }
+  if (kind == "aten::cat" && rule_cat(node)) return true;
+  if (kind == "aten::softmax" || kind == "aten::log_softmax") return rule_softmax(node);
+  if (linear_map_ops().count(kind)) return rule_linear_map(node);
+  return false;
+}
+
+// Sizes are the reference's, with B rows.
+bool MutantPass::rule_shape(Node* node) {
+  const Value* x = node->inputs().at(0);
+  std::vector<c10::IValue> inputs;
+  if (!is_change(x) || !arguments(node, 1, &inputs)) return false;
+  const auto& reference = slot(x).reference;
+  inputs.insert(inputs.begin(), reference);
+  auto out = run_node(node, inputs).at(0);
+  if (kind_of(node) == "aten::size" && out.isIntList()) {
+    auto sizes = out.toIntVector();
+    sizes.at(0) = rows_;
+    out = sizes;
+  } else if (kind_of(node) == "aten::size") {  // size(x, dim)
+    int64_t dim = inputs.at(1).toInt();
+    if (dim < 0) dim += reference.dim();
+    if (dim == 0) out = rows_;
+  }
+  set(node->output(), value_slot(out));
+  return true;
+}
+
+bool MutantPass::rule_list(Node* node) {
+  Slot list;
+  list.kind = Slot::Kind::List;
+  for (const Value* v : node->inputs()) {
+    if (!is_change(v)) return false;
+    list.items.push_back(slot(v));
+  }
+  set(node->output(), std::move(list));
+  return true;
+}
+
+// Which linear piece of a piecewise-linear activation x falls on, and that piece's slope.
+struct Pieces {
+  torch::Tensor piece, slope;
+};
+
+bool piecewise_linear(const std::string& kind, const std::vector<c10::IValue>& args,
+                      const torch::Tensor& x, Pieces* out) {
+  if (kind == "aten::relu" || kind == "aten::leaky_relu") {
+    const double negative = kind == "aten::relu" ? 0.0 : args.at(0).toScalar().to<double>();
+    const auto positive = x > 0;
+    out->piece = positive;
+    out->slope = torch::where(positive, torch::ones_like(x), torch::full_like(x, negative));
+    return true;
+  }
+  if (kind == "aten::hardtanh" || kind == "aten::relu6") {
+    const double low = kind == "aten::relu6" ? 0.0 : args.at(0).toScalar().to<double>();
+    const double high = kind == "aten::relu6" ? 6.0 : args.at(1).toScalar().to<double>();
+    out->piece = (x > low).to(torch::kInt) + (x > high).to(torch::kInt);
+    out->slope = (out->piece == 1).to(x.scalar_type());
+    return true;
+  }
+  return false;
+}
+
+bool MutantPass::rule_pointwise(Node* node) {
+  const Value* x = node->inputs().at(0);
+  std::vector<c10::IValue> args;
+  if (!is_change(x) || !arguments(node, 1, &args)) return false;
+  const Slot& in = slot(x);
+  const std::string kind = kind_of(node);
+  const auto with = [&](const torch::Tensor& t) {
+    std::vector<c10::IValue> inputs = {t};
+    inputs.insert(inputs.end(), args.begin(), args.end());
+    return run_tensor_node(node, std::move(inputs));
+  };
+  if (linear_pointwise_ops().count(kind)) {
+    if (kind == "aten::dropout" && args.at(1).toBool()) return false;
+    set(node->output(), like(in, node, with(in.delta)));
+    return true;
+  }
+  if (kind == "aten::batch_norm") {
+    // batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, cudnn)
+    if (args.at(4).toBool() || !args.at(3).isTensor()) return false;
+    auto scale = (args.at(3).toTensor() + args.at(6).toDouble()).rsqrt();
+    if (args.at(0).isTensor()) scale = scale * args.at(0).toTensor();
+    std::vector<int64_t> shape(in.delta.dim(), 1);
+    shape.at(1) = scale.numel();
+    set(node->output(), like(in, node, in.delta * scale.view(shape)));
+    return true;
+  }
+  if (kind == "aten::relu" && terms_.count(node)) {
+    const auto& t = terms_.at(node);
+    const auto at = [&](const torch::Tensor& term) {
+      return in.kind == Slot::Kind::Window ? reference_rows(term, in.lo, in.width()) : term;
+    };
+    auto delta = in.delta + at(t[0]);
+    at::maximum_out(delta, delta, at(t[1]));
+    set(node->output(), like(in, node, delta));
+    return true;
+  }
+  const auto reference = reference_under(in);
+  const auto mutant = reference + in.delta;
+  auto delta = with(mutant) - with(reference);
+  Pieces mutant_pieces, reference_pieces;
+  if (piecewise_linear(kind, args, mutant, &mutant_pieces) &&
+      piecewise_linear(kind, args, reference, &reference_pieces)) {
+    // On one piece the change is exactly slope * change, whatever the reference's size.
+    delta = torch::where(mutant_pieces.piece == reference_pieces.piece,
+                         reference_pieces.slope * in.delta, delta);
+  }
+  set(node->output(), like(in, node, delta));
+  return true;
+}
+
+// a (op) b for add, sub, mul, div: one side a constant or both changing.
+bool MutantPass::rule_binary(Node* node) {
+  const Value* a = node->inputs().at(0);
+  const Value* b = node->inputs().at(1);
+  const std::string kind = kind_of(node);
+  std::vector<c10::IValue> extra;  // alpha of add and sub
+  if (!arguments(node, 2, &extra)) return false;
+  const double alpha = extra.empty() ? 1.0 : extra.at(0).toScalar().to<double>();
+  const auto out_reference = reference_output(node);
+  const bool ca = is_change(a), cb = is_change(b);
+  if (ca != cb) {
+    const Slot& in = slot(ca ? a : b);
+    c10::IValue constant;
+    if (!argument(ca ? b : a, &constant)) return false;
+    if (in.reference.sizes() != out_reference.sizes()) return false;  // broadcast widens it
+    const bool varies_along_length = constant.isTensor() && constant.toTensor().dim() > 0 &&
+                                     constant.toTensor().size(-1) != 1;
+    torch::Tensor delta;
+    if (kind == "aten::add" || kind == "aten::sub") {
+      delta = ca ? in.delta : in.delta * (kind == "aten::add" ? alpha : -alpha);
+    } else if (kind == "aten::mul" || (kind == "aten::div" && ca)) {
+      if (in.kind == Slot::Kind::Window && varies_along_length) return false;
+      delta = run_tensor_node(node, ca ? std::vector<c10::IValue>{in.delta, constant}
+                                       : std::vector<c10::IValue>{constant, in.delta});
+    } else {
+      return false;
+    }
+    set(node->output(), like(in, node, delta));
+    return true;
+  }
+  if (!ca) return false;
+  Slot sa = slot(a), sb = slot(b);
+  const bool windows = sa.kind == Slot::Kind::Window && sb.kind == Slot::Kind::Window &&
+                       sa.reference.sizes() == sb.reference.sizes() &&
+                       sa.reference.sizes() == out_reference.sizes();
+  torch::Tensor da, db, ra, rb;
+  std::vector<int64_t> lo;
+  if (windows) {
+    const Placement union_ = union_of({&sa, &sb}, sa.length());
+    lo = union_.lo;
+    da = shift_rows(sa.delta, sa.lo, lo, union_.width);
+    db = shift_rows(sb.delta, sb.lo, lo, union_.width);
+    if (kind == "aten::mul" || kind == "aten::div") {
+      ra = reference_rows(sa.reference, lo, union_.width);
+      rb = reference_rows(sb.reference, lo, union_.width);
+    }
+  } else {
+    sa = to_dense(sa);
+    sb = to_dense(sb);
+    da = sa.delta, db = sb.delta, ra = sa.reference, rb = sb.reference;
+  }
+  torch::Tensor delta;
+  if (kind == "aten::add") {
+    delta = da + db * alpha;
+  } else if (kind == "aten::sub") {
+    delta = da - db * alpha;
+  } else if (kind == "aten::mul") {
+    delta = da * (rb + db) + ra * db;  // (ra + da)(rb + db) - ra rb
+  } else {
+    delta = (ra + da) / (rb + db) - ra / rb;
+  }
+  set(node->output(), windows ? window_slot(out_reference, lo, delta)
+                              : dense_slot(out_reference, delta));
+  return true;
+}
+
+Slot empty_window(const torch::Tensor& reference, int64_t rows) {
+  auto shape = reference.sizes().vec();
+  shape.front() = rows;
+  shape.back() = 0;
+  return window_slot(reference, std::vector<int64_t>(rows, 0),
+                               torch::zeros(shape, reference.options()));
+}
+
+bool MutantPass::rule_conv(Node* node) {
+  // conv1d(input, weight, bias, stride, padding, dilation, groups)
+  std::vector<c10::IValue> args;
+  if (node->inputs().size() != 7 || !arguments(node, 1, &args)) return false;
+  if (!args.at(3).isIntList()) return false;  // padding="same" etc.
+  const Slot& in = slot(node->inputs()[0]);
+  const auto weight = args.at(0).toTensor();
+  const int64_t k = weight.size(-1);
+  const int64_t s = single(args.at(2), 1);
+  const int64_t p = single(args.at(3), 0);
+  const int64_t d = single(args.at(4), 1);
+  const auto out_reference = reference_output(node);
+  if (in.width() == 0) {
+    set(node->output(), empty_window(out_reference, in.rows()));
+    return true;
+  }
+  // Output o reads inputs o*s - p + j*d, j < k: it changes if any falls in the window. How
+  // many outputs that is depends on the window's phase against the stride: take the most.
+  const auto first_output = [&](int64_t lo) { return ceil_div(lo + p - d * (k - 1), s); };
+  const auto end_output = [&](int64_t lo) { return floor_div(lo + in.width() - 1 + p, s) + 1; };
+  int64_t width = 0;
+  for (int64_t phase = 0; phase < s; ++phase) {
+    width = std::max(width, end_output(phase) - first_output(phase));
+  }
+  std::vector<int64_t> begin(in.lo.size()), start(in.lo.size());
+  for (size_t r = 0; r < in.lo.size(); ++r) begin[r] = first_output(in.lo[r]);
+  const Placement out = place(begin, width, out_reference.size(-1));
+  if (out.width == 0) {
+    set(node->output(), empty_window(out_reference, in.rows()));
+    return true;
+  }
+  for (size_t r = 0; r < start.size(); ++r) start[r] = out.lo[r] * s - p;
+  const auto inputs = shift_rows(in.delta, in.lo, start, (out.width - 1) * s + d * (k - 1) + 1);
+  const std::vector<int64_t> stride = {s}, no_padding = {0}, dilation = {d};
+  auto delta = torch::conv1d(inputs, weight, {}, stride, no_padding, dilation, args.at(5).toInt());
+  set(node->output(), window_slot(out_reference, out.lo, delta));
+  return true;
+}
+
+bool MutantPass::rule_pool(Node* node) {
+  // max_pool1d(x, kernel, stride, padding, dilation, ceil_mode)
+  // avg_pool1d(x, kernel, stride, padding, ceil_mode, count_include_pad)
+  const bool average = kind_of(node) == "aten::avg_pool1d";
+  std::vector<c10::IValue> args;
+  if (!arguments(node, 1, &args)) return false;
+  const int64_t k = single(args.at(0), 1);
+  const int64_t s = single(args.at(1), k);
+  const int64_t p = single(args.at(2), 0);
+  const int64_t d = average ? 1 : single(args.at(3), 1);
+  const bool ceil_mode = args.at(average ? 3 : 4).toBool();
+  if (s != k || p != 0 || d != 1 || ceil_mode || (!average && !terms_.count(node))) return false;
+  const Slot& in = slot(node->inputs()[0]);
+  const auto out_reference = reference_output(node);
+  // A window of W positions meets at most ceil((W + k - 1) / k) pools, whatever its phase.
+  std::vector<int64_t> begin(in.lo.size()), start(in.lo.size());
+  for (size_t r = 0; r < in.lo.size(); ++r) begin[r] = in.lo[r] / k;
+  const int64_t width = in.width() == 0 ? 0 : ceil_div(in.width() + k - 1, k);
+  const Placement out = place(begin, width, out_reference.size(-1));
+  if (out.width == 0) {
+    set(node->output(), empty_window(out_reference, in.rows()));
+    return true;
+  }
+  for (size_t r = 0; r < start.size(); ++r) start[r] = out.lo[r] * k;
+  const auto delta = shift_rows(in.delta, in.lo, start, out.width * k);
+  std::vector<c10::IValue> pool_args(args.begin(), args.end());
+  if (average) {
+    pool_args.insert(pool_args.begin(), delta);
+    set(node->output(), window_slot(out_reference, out.lo, run_tensor_node(node, pool_args)));
+    return true;
+  }
+  const auto& gap = terms_.at(node).at(0);  // see max_pool_terms
+  const std::vector<int64_t> kernel = {k};
+  const auto pooled = torch::max_pool1d(reference_rows(gap, start, out.width * k) + delta, kernel, kernel);
+  set(node->output(), window_slot(out_reference, out.lo, pooled));
+  return true;
+}
+
+// x[:] along any dimension, batch included (TorchScript writes them for x[:, :, a:b]).
+bool MutantPass::rule_whole_slice(Node* node) {
+  // slice(x, dim, start, end, step)
+  const Value* x = node->inputs()[0];
+  std::vector<c10::IValue> args;
+  if (!is_change(x) || !arguments(node, 1, &args)) return false;
+  const auto& reference = slot(x).reference;
+  int64_t dim = args.at(0).toInt();
+  if (dim < 0) dim += reference.dim();
+  const int64_t size = dim == 0 ? 2 : reference.size(dim);  // the reference pass has 2 rows
+  const bool from_start = args.at(1).isNone() || args.at(1).toInt() == 0;
+  const bool to_end = args.at(2).isNone() || args.at(2).toInt() >= size;
+  if (!from_start || !to_end || args.at(3).toInt() != 1) return false;
+  Slot out = slot(x);
+  out.reference = reference_output(node);
+  set(node->output(), std::move(out));
+  return true;
+}
+
+// A slice or select along a channel dimension: applied to the window's change.
+bool MutantPass::rule_channel_map(Node* node) {
+  const Slot& in = slot(node->inputs()[0]);
+  std::vector<c10::IValue> args;
+  if (!arguments(node, 1, &args)) return false;
+  int64_t dim = args.at(0).toInt();
+  if (dim < 0) dim += in.reference.dim();
+  if (dim == 0 || dim == in.reference.dim() - 1) return false;
+  args.insert(args.begin(), in.delta);
+  set(node->output(), window_slot(reference_output(node), in.lo, run_tensor_node(node, args)));
+  return true;
+}
+
+// A crop along length: slice(x, -1, start, end, 1).
+bool MutantPass::rule_crop(Node* node) {
+  const Slot& in = slot(node->inputs()[0]);
+  std::vector<c10::IValue> args;
+  if (!arguments(node, 1, &args)) return false;
+  int64_t dim = args.at(0).toInt();
+  if (dim < 0) dim += in.reference.dim();
+  if (dim != in.reference.dim() - 1 || args.at(3).toInt() != 1) return false;
+  const int64_t length = in.length();
+  int64_t first = args.at(1).isNone() ? 0 : args.at(1).toInt();
+  if (first < 0) first += length;
+  first = std::clamp<int64_t>(first, 0, length);
+  const auto out_reference = reference_output(node);
+  std::vector<int64_t> lo(in.lo.size());
+  for (size_t r = 0; r < in.lo.size(); ++r) lo[r] = in.lo[r] - first;
+  const Placement out = place(lo, in.width(), out_reference.size(-1));
+  set(node->output(), window_slot(out_reference, out.lo,
+                                            shift_rows(in.delta, lo, out.lo, out.width)));
+  return true;
+}
+
+bool MutantPass::rule_cat(Node* node) {
+  const Value* list = node->inputs().at(0);
+  std::vector<c10::IValue> args;
+  if (!dependent(list) || slot(list).kind != Slot::Kind::List || !arguments(node, 1, &args)) {
+    return false;
+  }
+  const auto out_reference = reference_output(node);
+  int64_t dim = args.at(0).toInt();
+  if (dim < 0) dim += out_reference.dim();
+  if (dim == 0) return false;
+  const auto& items = slot(list).items;
+  bool windows = dim != out_reference.dim() - 1;
+  for (const auto& item : items) {
+    windows = windows && item.kind == Slot::Kind::Window && item.length() == out_reference.size(-1);
+  }
+  std::vector<torch::Tensor> parts;
+  if (!windows) {
+    for (const auto& item : items) parts.push_back(to_dense(item).delta);
+    set(node->output(), dense_slot(out_reference, torch::cat(parts, dim)));
+    return true;
+  }
+  std::vector<const Slot*> parts_windows;
+  for (const auto& item : items) parts_windows.push_back(&item);
+  const Placement out = union_of(parts_windows, out_reference.size(-1));
+  for (const auto& item : items) parts.push_back(shift_rows(item.delta, item.lo, out.lo, out.width));
+  set(node->output(), window_slot(out_reference, out.lo, torch::cat(parts, dim)));
+  return true;
+}
+
+// A mean or sum over length changes by the window's change alone: sum (/ L).
+bool MutantPass::rule_length_reduction(Node* node) {
+  // mean(x, int[] dim, bool keepdim, ScalarType? dtype), sum likewise
+  const Slot& in = slot(node->inputs()[0]);
+  std::vector<c10::IValue> args;
+  if (node->inputs().size() != 4 || !arguments(node, 1, &args)) return false;
+  if (!args.at(0).isIntList() || !args.at(2).isNone()) return false;
+  const auto dims = args.at(0).toIntVector();
+  const int64_t last = in.reference.dim() - 1;
+  if (dims.size() != 1 || (dims[0] != -1 && dims[0] != last)) return false;
+  auto delta = in.delta.sum(-1, args.at(1).toBool());
+  if (kind_of(node) == "aten::mean") delta = delta / static_cast<double>(in.length());
+  set(node->output(), dense_slot(reference_output(node), delta));
+  return true;
+}
+
+// softmax(r + d) = s e^d / sum(s e^d), s = softmax(r). With u = expm1(d) and w = sum(s u):
+//   softmax(r + d) - s = s (u - w) / (1 + w),   log_softmax(r + d) - log s = d - log1p(w),
+// both in terms of the change alone. Along length the change reaches every position (w does).
+bool MutantPass::rule_softmax(Node* node) {
+  // softmax(x, int dim, ScalarType? dtype), log_softmax likewise
+  std::vector<c10::IValue> args;
+  if (!is_change(node->inputs()[0]) || !arguments(node, 1, &args) || !args.at(1).isNone()) {
+    return false;
+  }
+  const bool log = kind_of(node) == "aten::log_softmax";
+  Slot in = slot(node->inputs()[0]);
+  int64_t dim = args.at(0).toInt();
+  if (dim < 0) dim += in.reference.dim();
+  if (dim == 0) return false;
+  if (dim == in.reference.dim() - 1) in = to_dense(in);
+  const auto out_reference = reference_output(node);
+  const auto probabilities = log ? out_reference.exp() : out_reference;
+  const auto s = in.kind == Slot::Kind::Window
+                     ? reference_rows(probabilities, in.lo, in.width())
+                     : probabilities;
+  const auto u = torch::expm1(in.delta.to(torch::kDouble));
+  const auto w = (s * u).sum(dim, /*keepdim=*/true);
+  const auto delta = log ? in.delta - torch::log1p(w) : s * (u - w) / (1 + w);
+  set(node->output(), like(in, node, delta));
+  return true;
+}
+
+// An operation linear in its one changing input, on that input's whole change.
+bool MutantPass::rule_linear_map(Node* node) {
+  const int bias = linear_map_ops().at(kind_of(node));
+  std::vector<c10::IValue> inputs;
+  int changing = -1;
+  for (size_t i = 0; i < node->inputs().size(); ++i) {
+    const Value* v = node->inputs()[i];
+    if (is_change(v)) {
+      if (changing >= 0) return false;
+      changing = static_cast<int>(i);
+      inputs.push_back(to_dense(slot(v)).delta);
+      continue;
+    }
+    c10::IValue arg;
+    if (!argument(v, &arg)) return false;
+    inputs.push_back(static_cast<int>(i) == bias ? c10::IValue() : arg);
+  }
+  if (changing < 0) return false;
+  const auto delta = run_tensor_node(node, std::move(inputs));
+  const auto out_reference = reference_.at(node->output()).toTensor();
+  if (out_reference.dim() == 0 || out_reference.size(0) != 2 || delta.dim() != out_reference.dim() ||
+      delta.size(0) != rows_) {
+    return false;  // the batch dimension did not survive
+  }
+  set(node->output(), dense_slot(out_reference.narrow(0, 0, 1), delta));
+  return true;
+}
+
+// Any other operation: run on the mutants' values; a tensor output's change is then its
+// difference from the reference (rounded at the size of the values, not of the change).
+void MutantPass::run_generic(Node* node) {
+  std::vector<c10::IValue> inputs;
+  for (const Value* v : node->inputs()) {
+    inputs.push_back(dependent(v) ? mutant_value(slot(v)) : reference_.at(v));
+  }
+  const auto outputs = run_node(node, std::move(inputs));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& reference = reference_.at(node->outputs()[i]);
+    const bool batched = outputs[i].isTensor() && reference.isTensor() &&
+                         reference.toTensor().dim() > 0 && reference.toTensor().size(0) == 2 &&
+                         outputs[i].toTensor().dim() == reference.toTensor().dim() &&
+                         outputs[i].toTensor().size(0) == rows_;
+    if (batched) {
+      const auto one = reference.toTensor().narrow(0, 0, 1);
+      set(node->outputs()[i], dense_slot(one, outputs[i].toTensor() - one));
+    } else {
+      set(node->outputs()[i], value_slot(outputs[i]));
+    }
+  }
+}
+
+}  // namespace
+
+bool windows_from_input(const std::string& kind) {
+  return kind == "aten::conv1d" || pointwise_ops().count(kind) > 0;
+}
+
+// The operators of every node of `graph` that has one (list and tuple construction do not).
+std::shared_ptr<Operations> lookup_operations(torch::jit::Graph& graph) {
+  auto operations = std::make_shared<Operations>();
+  for (Node* node : graph.nodes()) {
+    if (node->kind() == c10::prim::Constant || node->kind() == c10::prim::ListConstruct ||
+        node->kind() == c10::prim::TupleConstruct || node->kind() == c10::prim::ListUnpack ||
+        node->kind() == c10::prim::TupleUnpack) {
+      continue;
+    }
+    operations->emplace(node, node->getOperation());
+  }
+  return operations;
+}
+
+void use_operations(Operations* operations) { t_operations = operations; }
+
+// Runs one node, with its operator from t_operations when a pass has set them.
+std::vector<c10::IValue> run_node(Node* node, std::vector<c10::IValue> inputs) {
+  const bool looked_up = t_operations && t_operations->count(node);
+  return run_graph_node(node, std::move(inputs), looked_up ? &t_operations->at(node) : nullptr);
+}
+
+PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
+  PrecomputedTerms terms;
+  for (Node* node : graph.nodes()) {
+    const std::string kind = kind_of(node);
+    if (kind != "aten::relu" && kind != "aten::max_pool1d") continue;
+    const auto input = env.at(node->inputs().at(0)).toTensor().narrow(0, 0, 1);
+    if (kind == "aten::relu") {
+      terms[node] = relu_terms(input);
+      continue;
+    }
+    // max_pool1d(x, kernel, stride, padding, dilation, ceil_mode): rule_pool checks the rest
+    const int64_t k = single(env.at(node->inputs().at(1)), 1);
+    if (k > 0 && input.size(-1) >= k) terms[node] = max_pool_terms(input, k);
+  }
+  return terms;
+}
+
+PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
+                           const PrecomputedTerms& terms, const torch::Tensor& input,
+                           const std::vector<int64_t>& position, const std::vector<int64_t>& base) {
+  const int64_t rows = static_cast<int64_t>(position.size());
+  TORCH_INTERNAL_ASSERT(rows >= 2 && base.size() == position.size());
+  const auto index = [&](const std::vector<int64_t>& v) {
+    return torch::tensor(v, torch::kLong).to(input.device());
+  };
+  const auto observed = input[0].index_select(1, index(position)).t();  // (rows, 4)
+  const auto substituted = torch::zeros_like(observed).scatter_(1, index(base).unsqueeze(1), 1.0);
+  MutantPass pass(reference, terms, rows);
+  pass.set(graph.inputs().at(1), window_slot(input, position, (substituted - observed).unsqueeze(-1)));
+  for (Node* node : graph.nodes()) {
+    bool any = false;
+    for (const Value* v : node->inputs()) any = any || pass.dependent(v);
+    if (any) pass.run(node);  // otherwise the reference's value serves
+  }
+  const Value* output = graph.outputs().at(0);
+  const auto output_reference = reference.at(output).toTensor().narrow(0, 0, 1);
+  PassResult result;
+  result.tracked_changes = pass.tracked_changes();
+  if (!pass.dependent(output)) {
+    auto shape = output_reference.sizes().vec();
+    shape.front() = rows;
+    result.output_change = torch::zeros(shape, output_reference.options());
+  } else if (pass.slot(output).is_change()) {
+    result.output_change = to_dense(pass.slot(output)).delta;
+  } else {
+    result.output_change = pass.slot(output).value.toTensor() - output_reference;
+  }
+  return result;
+}
+
+}  // namespace seqattr::fast_ism
