@@ -7,7 +7,10 @@
 // tensors, except that a mean or sum over length is updated by the window's contribution alone.
 //
 // Activations are carried as changes from the reference's (fast_ism_change.h), so the result
-// is f(mutant) - f(input) without the rounding of either term.
+// is f(mutant) - f(input) without the rounding of either term; the reference's activations are
+// computed in float64 and rounded once. Operations without a rule of their own (the mutant
+// pass, fast_ism_pass.h) run on the mutants' values, and their changes round at the values'
+// size, as naive ISM's do.
 //
 // Windowed operations (on a length-last tensor): conv1d (any kernel, stride, dilation,
 // padding), elementwise activations and arithmetic with constants, batchnorm, residual
@@ -52,7 +55,7 @@ class FastIsmPlan {
     friend class FastIsmPlan;
     const FastIsmPlan* plan_ = nullptr;
     std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // batch of 2 copies
-    // Reference-derived terms of ReLU and max-pool nodes (fast_ism.cpp, relu_terms).
+    // Reference-derived terms of ReLU and max-pool nodes (fast_ism_pass.h).
     std::unordered_map<const torch::jit::Node*, std::vector<torch::Tensor>> terms_;
     torch::Tensor input_;  // (1, 4, L) in the model's dtype, on its device
   };

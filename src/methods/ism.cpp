@@ -125,9 +125,12 @@ class FastScorer {
     return session_->score(positions, bases, target).to(torch::kFloat32);
   }
 
-  // Positions a pass, from the first sequence's (see kFastPassChanges).
+  // Positions a pass, from the first sequence's session (see kFastPassChanges), which the
+  // first pass then reuses.
   int64_t block(const torch::Tensor& one_hot) {
-    const int64_t per_position = 3 * plan_.start(one_hot[0]).changes_per_mutant();
+    session_ = std::make_unique<FastIsmPlan::Session>(plan_.start(one_hot[0]));
+    sequence_ = 0;
+    const int64_t per_position = 3 * session_->changes_per_mutant();
     int64_t positions = 64;
     while (positions > 1 && positions * per_position > kFastPassChanges) positions /= 2;
     log::debug("fast ISM: " + std::to_string(per_position / 3) + " activation changes a mutant, " +
@@ -167,7 +170,7 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
   CarriedRows predictions({outputs}, cpu);
   MutationCursor cursor(one_hot, window);
   std::unique_ptr<FastScorer> scorer = fast ? std::make_unique<FastScorer>(*fast) : nullptr;
-  const int64_t fast_block = scorer ? scorer->block(one_hot) : 0;
+  const int64_t fast_block = scorer && !cursor.done() ? scorer->block(one_hot) : 0;
   // Naive mutants are built on the model's device from one copy of the part's one-hot.
   const auto mutant_source = fast ? torch::Tensor() : one_hot.to(model.device());
   RowChunk chunk;             // only the sequence fields are used

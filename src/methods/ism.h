@@ -19,7 +19,8 @@ struct IsmWindow {
 // observed base and outside the window. hypothetical = delta minus its mean over the 4 bases;
 // attributions = hypothetical x one-hot. Mutants of many sequences share a pass of at most
 // `batch_rows` rows; a sequence's mutants may span passes. With `fast`, the mutants of a
-// block of 16 positions of one sequence are scored incrementally (fast_ism.h) per pass.
+// block of positions of one sequence (its size set by the model, ism.cpp) are scored
+// incrementally (fast_ism.h) per pass.
 void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window, int64_t target,
              int64_t outputs, int64_t batch_rows, const FastIsmPlan* fast, const BlockSink& sink,
              const ProgressCallback& progress);
