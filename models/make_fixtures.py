@@ -27,6 +27,10 @@ ISM benchmark model:
 models/fixtures/dense_first.pt        flatten then linear on the input (100 bp): fast ISM does not apply
 models/fixtures/basset_600.pt         Basset-shaped (3 conv + max-pool blocks, 2 dense layers),
                                       600 bp in, 8 outputs, random weights
+models/fixtures/fast_ism_rules.pt     fast ISM's other rules (strided and "same" convolutions,
+                                      gating, softmax over channels, a linear over channels,
+                                      log-softmax over length) and ops without one (rsub, pow,
+                                      amax), 100 bp in, 3 outputs
 """
 import os
 import random
@@ -192,6 +196,27 @@ class Unruled(nn.Module):
         return torch.cat([product[:, :2], torch.logsumexp(b, dim=-1)[:, :2]], dim=1)
 
 
+class FastIsmRules(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 8, 5, padding=2)
+        self.strided = nn.Conv1d(8, 8, 4, stride=2, padding=1)
+        self.same = nn.Conv1d(8, 8, 3, padding="same", dilation=2)
+        self.gate = nn.Conv1d(8, 8, 3, padding=1)
+        self.mix = nn.Linear(8, 6)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.strided(F.relu(self.c1(x))), 0.1)
+        g = self.same(h) * torch.sigmoid(self.gate(h))
+        g = g / (1.0 + torch.sigmoid(h))
+        p = torch.softmax(g, dim=1)
+        m = self.mix(p.transpose(1, 2)).transpose(1, 2)
+        q = torch.pow(1.0 - torch.tanh(m), 2)
+        s = torch.log_softmax(q, dim=-1)
+        return self.fc(torch.cat([s.mean(-1)[:, :3], q.amax(-1)[:, :3]], 1))
+
+
 class ConvDenseFunctional(nn.Module):
     """tests/data/conv_dense.pt with functional activations (F.relu, torch.relu)."""
 
@@ -299,6 +324,8 @@ def main() -> None:
     save(ConvDenseFunctional(golden), "fixtures", "conv_dense_functional.pt")
     save(ConvDenseReused(golden), "fixtures", "conv_dense_reused.pt")
     write_example_sequences(os.path.join(ROOT, "demo", "example_sequences.fa"))
+    torch.manual_seed(2)
+    save(FastIsmRules(), "fixtures", "fast_ism_rules.pt")
 
 
 if __name__ == "__main__":

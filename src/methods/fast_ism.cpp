@@ -47,33 +47,26 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
 
 namespace {
 
-
-// `v` with its floating-point tensors (alone or in a list) in `dtype`.
-c10::IValue cast_floating(const c10::IValue& v, torch::ScalarType dtype) {
-  const auto cast = [dtype](const at::Tensor& t) {
-    return t.is_floating_point() && t.scalar_type() != dtype ? t.to(dtype) : t;
-  };
-  if (v.isTensor()) return cast(v.toTensor());
-  if (v.isTensorList()) {
-    c10::List<at::Tensor> list;
-    for (const at::Tensor& t : v.toTensorList()) list.push_back(cast(t));
-    return list;
-  }
-  return v;
-}
+struct Reference {
+  Env values;                          // every value of the graph, in the model's dtype
+  fast_ism::PrecomputedTerms terms;    // computed before rounding, then rounded
+};
 
 // Every value of `graph` on `input` (two copies of it, so that an operation's batch dimension
-// can be told from other dimensions), computed in `compute` and kept in `storage`.
-Env reference_values(torch::jit::Graph& graph, const c10::IValue& self, const torch::Tensor& input,
-                     torch::ScalarType compute, torch::ScalarType storage) {
+// can be told from other dimensions), computed in `compute` and kept in `storage`, and the
+// precomputed terms (differences of reference values, such as a pool's gaps to its maximum,
+// need the unrounded values).
+Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
+                           const torch::Tensor& input, torch::ScalarType compute,
+                           torch::ScalarType storage) {
   Env env, computed;
   env[graph.inputs().at(0)] = computed[graph.inputs().at(0)] = self;
   env[graph.inputs().at(1)] = torch::cat({input, input});
-  computed[graph.inputs().at(1)] = cast_floating(env[graph.inputs().at(1)], compute);
+  computed[graph.inputs().at(1)] = fast_ism::cast_floating(env[graph.inputs().at(1)], compute);
   for (Node* node : graph.nodes()) {
     if (node->kind() == c10::prim::Constant) {
       env[node->output()] = *torch::jit::toIValue(node->output());
-      computed[node->output()] = cast_floating(env[node->output()], compute);
+      computed[node->output()] = fast_ism::cast_floating(env[node->output()], compute);
       continue;
     }
     std::vector<c10::IValue> inputs;
@@ -81,10 +74,14 @@ Env reference_values(torch::jit::Graph& graph, const c10::IValue& self, const to
     const auto outputs = fast_ism::run_node(node, std::move(inputs));
     for (size_t i = 0; i < outputs.size(); ++i) {
       computed[node->outputs()[i]] = outputs[i];
-      env[node->outputs()[i]] = cast_floating(outputs[i], storage);
+      env[node->outputs()[i]] = fast_ism::cast_floating(outputs[i], storage);
     }
   }
-  return env;
+  auto terms = fast_ism::precompute_terms(graph, computed);
+  for (auto& [node, list] : terms) {
+    for (auto& t : list) t = t.to(storage);
+  }
+  return {std::move(env), std::move(terms)};
 }
 
 }  // namespace
@@ -99,14 +96,14 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
   // once: the changes are measured from it, and a float32 forward's own rounding moves a
   // profile head's result by several 1e-6 of the largest change. A graph that will not run in
   // float64 (a cast to float32 inside it, say) runs in the model's dtype.
+  Reference reference;
   try {
-    session.reference_ = reference_values(*graph_, frozen_._ivalue(), session.input_,
-                                          torch::kDouble, dtype_);
+    reference = reference_values(*graph_, frozen_._ivalue(), session.input_, torch::kDouble, dtype_);
   } catch (const c10::Error&) {
-    session.reference_ =
-        reference_values(*graph_, frozen_._ivalue(), session.input_, dtype_, dtype_);
+    reference = reference_values(*graph_, frozen_._ivalue(), session.input_, dtype_, dtype_);
   }
-  session.terms_ = fast_ism::precompute_terms(*graph_, session.reference_);
+  session.reference_ = std::move(reference.values);
+  session.terms_ = std::move(reference.terms);
   return session;
 }
 

@@ -9,8 +9,8 @@
 // Activations are carried as changes from the reference's (fast_ism_change.h), so the result
 // is f(mutant) - f(input) without the rounding of either term; the reference's activations are
 // computed in float64 and rounded once. Operations without a rule of their own (the mutant
-// pass, fast_ism_pass.h) run on the mutants' values, and their changes round at the values'
-// size, as naive ISM's do.
+// pass, fast_ism_pass.h) run on the mutants' values and on the reference's in float64, and
+// their change is the difference.
 //
 // Windowed operations (on a length-last tensor): conv1d (any kernel, stride, dilation,
 // padding), elementwise activations and arithmetic with constants, batchnorm, residual

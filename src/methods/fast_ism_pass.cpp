@@ -103,6 +103,19 @@ std::vector<torch::Tensor> max_pool_terms(const torch::Tensor& r, int64_t k) {
   return {torch::constant_pad_nd(gap, {0, r.size(-1) - pools * k})};
 }
 
+// g(r + d) - g(r) for a pointwise g (`node`, with arguments `args`), in d's dtype. Computed in
+// float64: the two terms round at |g|, far above the change when it is small.
+torch::Tensor pointwise_change(Node* node, const std::vector<c10::IValue>& args,
+                               const torch::Tensor& r, const torch::Tensor& d) {
+  const auto with = [&](const torch::Tensor& x) {
+    std::vector<c10::IValue> inputs = {x};
+    for (const auto& a : args) inputs.push_back(cast_floating(a, torch::kDouble));
+    return run_tensor_node(node, std::move(inputs));
+  };
+  const auto wide = r.to(torch::kDouble);
+  return (with(wide + d.to(torch::kDouble)) - with(wide)).to(d.scalar_type());
+}
+
 class MutantPass {
  public:
   MutantPass(const Env& reference, const PrecomputedTerms& terms, int64_t rows)
@@ -162,10 +175,13 @@ class MutantPass {
   bool rule_cat(Node* node);
   bool rule_length_reduction(Node* node);
   bool rule_softmax(Node* node);
+  bool rule_reduction(Node* node);
+  bool rule_power(Node* node);
   bool rule_channel_map(Node* node);
   bool rule_whole_slice(Node* node);
   bool rule_linear_map(Node* node);
   void run_generic(Node* node);
+  bool run_generic_wide(Node* node);
 
   // A slot like `in` (same rows and window) holding `delta` for `node`'s output.
   Slot like(const Slot& in, const Node* node, torch::Tensor delta) const {
@@ -193,7 +209,8 @@ bool MutantPass::apply_rule(Node* node) {
     return false;
   }
   if (pointwise_ops().count(kind)) return rule_pointwise(node);
-  if (kind == "aten::add" || kind == "aten::sub" || kind == "aten::mul" || kind == "aten::div") {
+  if (kind == "aten::add" || kind == "aten::sub" || kind == "aten::rsub" || kind == "aten::mul" ||
+      kind == "aten::div") {
     return rule_binary(node);
   }
   const Value* x = node->inputs().at(0);
@@ -210,6 +227,8 @@ bool MutantPass::apply_rule(Node* node) {
   }
   if (kind == "aten::cat" && rule_cat(node)) return true;
   if (kind == "aten::softmax" || kind == "aten::log_softmax") return rule_softmax(node);
+  if (kind == "aten::logsumexp" || kind == "aten::amax") return rule_reduction(node);
+  if (kind == "aten::pow" && rule_power(node)) return true;
   if (linear_map_ops().count(kind)) return rule_linear_map(node);
   return false;
 }
@@ -308,23 +327,42 @@ bool MutantPass::rule_pointwise(Node* node) {
   }
   const auto reference = reference_under(in);
   const auto mutant = reference + in.delta;
-  auto delta = with(mutant) - with(reference);
   Pieces mutant_pieces, reference_pieces;
   if (piecewise_linear(kind, args, mutant, &mutant_pieces) &&
       piecewise_linear(kind, args, reference, &reference_pieces)) {
     // On one piece the change is exactly slope * change, whatever the reference's size.
-    delta = torch::where(mutant_pieces.piece == reference_pieces.piece,
-                         reference_pieces.slope * in.delta, delta);
+    const auto delta = torch::where(mutant_pieces.piece == reference_pieces.piece,
+                                    reference_pieces.slope * in.delta,
+                                    with(mutant) - with(reference));
+    set(node->output(), like(in, node, delta));
+    return true;
   }
-  set(node->output(), like(in, node, delta));
+  set(node->output(), like(in, node, pointwise_change(node, args, reference, in.delta)));
   return true;
 }
 
-// a (op) b for add, sub, mul, div: one side a constant or both changing.
+// Any other pointwise g (pow with a scalar exponent included): g(r + d) - g(r).
+bool MutantPass::rule_power(Node* node) {
+  // pow(Tensor self, Scalar exponent)
+  std::vector<c10::IValue> args;
+  if (!is_change(node->inputs()[0]) || !arguments(node, 1, &args) || !args.at(0).isScalar()) {
+    return false;
+  }
+  const Slot& in = slot(node->inputs()[0]);
+  set(node->output(), like(in, node, pointwise_change(node, args, reference_under(in), in.delta)));
+  return true;
+}
+
+// a (op) b for add, sub, mul, div: one side a constant or both changing. rsub(a, b) is
+// sub(b, a).
 bool MutantPass::rule_binary(Node* node) {
   const Value* a = node->inputs().at(0);
   const Value* b = node->inputs().at(1);
-  const std::string kind = kind_of(node);
+  std::string kind = kind_of(node);
+  if (kind == "aten::rsub") {
+    std::swap(a, b);
+    kind = "aten::sub";
+  }
   std::vector<c10::IValue> extra;  // alpha of add and sub
   if (!arguments(node, 2, &extra)) return false;
   const double alpha = extra.empty() ? 1.0 : extra.at(0).toScalar().to<double>();
@@ -379,7 +417,7 @@ bool MutantPass::rule_binary(Node* node) {
   } else if (kind == "aten::mul") {
     delta = da * (rb + db) + ra * db;  // (ra + da)(rb + db) - ra rb
   } else {
-    delta = (ra + da) / (rb + db) - ra / rb;
+    delta = (da * rb - ra * db) / (rb * (rb + db));  // (ra + da) / (rb + db) - ra / rb
   }
   set(node->output(), windows ? window_slot(out_reference, lo, delta)
                               : dense_slot(out_reference, delta));
@@ -589,10 +627,41 @@ bool MutantPass::rule_softmax(Node* node) {
   const auto s = in.kind == Slot::Kind::Window
                      ? reference_rows(probabilities, in.lo, in.width())
                      : probabilities;
-  const auto u = torch::expm1(in.delta.to(torch::kDouble));
+  const auto u = torch::expm1(in.delta);
   const auto w = (s * u).sum(dim, /*keepdim=*/true);
   const auto delta = log ? in.delta - torch::log1p(w) : s * (u - w) / (1 + w);
   set(node->output(), like(in, node, delta));
+  return true;
+}
+
+// `reduced` (a reduction over `dims` of a tensor of rank `rank`) with the reduced dims kept.
+torch::Tensor with_reduced_dims(torch::Tensor reduced, std::vector<int64_t> dims, bool keepdim) {
+  if (keepdim) return reduced;
+  std::sort(dims.begin(), dims.end());
+  for (const int64_t d : dims) reduced = reduced.unsqueeze(d);
+  return reduced;
+}
+
+// Reductions with an exact form in the change, for R the reference's result (dims kept):
+//   logsumexp(r + d) - R = log1p(sum(exp(r - R) expm1(d))),
+//   amax(r + d) - R = amax((r - R) + d), exact at the reference's arg-max, where r - R = 0.
+bool MutantPass::rule_reduction(Node* node) {
+  // logsumexp(x, int[] dim, bool keepdim), amax likewise
+  std::vector<c10::IValue> args;
+  if (!is_change(node->inputs()[0]) || !arguments(node, 1, &args)) return false;
+  const Slot in = to_dense(slot(node->inputs()[0]));
+  auto dims = args.at(0).toIntVector();
+  if (dims.empty()) return false;  // amax over every dimension
+  for (auto& d : dims) d = d < 0 ? d + in.reference.dim() : d;
+  if (std::count(dims.begin(), dims.end(), 0)) return false;
+  const bool keepdim = args.at(1).toBool();
+  const auto out_reference = reference_output(node);
+  const auto gap = terms_.count(node) ? terms_.at(node).at(0)
+                                      : in.reference - with_reduced_dims(out_reference, dims, keepdim);
+  const auto delta = kind_of(node) == "aten::amax"
+                         ? (gap + in.delta).amax(dims, keepdim)
+                         : torch::log1p((gap.exp() * torch::expm1(in.delta)).sum(dims, keepdim));
+  set(node->output(), dense_slot(out_reference, delta));
   return true;
 }
 
@@ -627,6 +696,7 @@ bool MutantPass::rule_linear_map(Node* node) {
 // Any other operation: run on the mutants' values; a tensor output's change is then its
 // difference from the reference (rounded at the size of the values, not of the change).
 void MutantPass::run_generic(Node* node) {
+  if (run_generic_wide(node)) return;
   std::vector<c10::IValue> inputs;
   for (const Value* v : node->inputs()) {
     inputs.push_back(dependent(v) ? mutant_value(slot(v)) : reference_.at(v));
@@ -647,7 +717,53 @@ void MutantPass::run_generic(Node* node) {
   }
 }
 
+// run_generic in float64, on the mutants' values and on the reference's, so that a tensor
+// output's change is their difference without float32's rounding of either. False (and no
+// value set) where an input carries no change or an output is not a batched tensor, or the
+// operation will not run in float64.
+bool MutantPass::run_generic_wide(Node* node) {
+  std::vector<c10::IValue> mutant, reference;
+  for (const Value* v : node->inputs()) {
+    if (dependent(v) && !slot(v).is_change()) return false;
+    mutant.push_back(cast_floating(dependent(v) ? mutant_value(slot(v)) : reference_.at(v), torch::kDouble));
+    reference.push_back(cast_floating(reference_.at(v), torch::kDouble));
+  }
+  std::vector<c10::IValue> mutant_out, reference_out;
+  try {
+    mutant_out = run_node(node, std::move(mutant));
+    reference_out = run_node(node, std::move(reference));
+  } catch (const c10::Error&) {
+    return false;
+  }
+  std::vector<Slot> outputs;
+  for (size_t i = 0; i < mutant_out.size(); ++i) {
+    const auto& stored = reference_.at(node->outputs()[i]);
+    if (!mutant_out[i].isTensor() || !stored.isTensor() || stored.toTensor().dim() == 0 ||
+        stored.toTensor().size(0) != 2 || mutant_out[i].toTensor().size(0) != rows_) {
+      return false;
+    }
+    const auto one = stored.toTensor().narrow(0, 0, 1);
+    const auto change = mutant_out[i].toTensor() - reference_out[i].toTensor().narrow(0, 0, 1);
+    outputs.push_back(dense_slot(one, change.to(one.scalar_type())));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) set(node->outputs()[i], std::move(outputs[i]));
+  return true;
+}
+
 }  // namespace
+
+c10::IValue cast_floating(const c10::IValue& v, torch::ScalarType dtype) {
+  const auto cast = [dtype](const at::Tensor& t) {
+    return t.is_floating_point() && t.scalar_type() != dtype ? t.to(dtype) : t;
+  };
+  if (v.isTensor()) return cast(v.toTensor());
+  if (v.isTensorList()) {
+    c10::List<at::Tensor> list;
+    for (const at::Tensor& t : v.toTensorList()) list.push_back(cast(t));
+    return list;
+  }
+  return v;
+}
 
 bool windows_from_input(const std::string& kind) {
   return kind == "aten::conv1d" || pointwise_ops().count(kind) > 0;
@@ -679,10 +795,17 @@ PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
   PrecomputedTerms terms;
   for (Node* node : graph.nodes()) {
     const std::string kind = kind_of(node);
-    if (kind != "aten::relu" && kind != "aten::max_pool1d") continue;
+    if (kind != "aten::relu" && kind != "aten::max_pool1d" && kind != "aten::amax") continue;
     const auto input = env.at(node->inputs().at(0)).toTensor().narrow(0, 0, 1);
     if (kind == "aten::relu") {
       terms[node] = relu_terms(input);
+      continue;
+    }
+    if (kind == "aten::amax") {  // amax(x, int[] dim, bool keepdim): its input's gap to it
+      auto dims = env.at(node->inputs().at(1)).toIntVector();
+      for (auto& d : dims) d = d < 0 ? d + input.dim() : d;
+      const auto out = env.at(node->output()).toTensor().narrow(0, 0, 1);
+      terms[node] = {input - with_reduced_dims(out, dims, env.at(node->inputs().at(2)).toBool())};
       continue;
     }
     // max_pool1d(x, kernel, stride, padding, dilation, ceil_mode): rule_pool checks the rest

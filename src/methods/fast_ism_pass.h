@@ -17,6 +17,9 @@ using Operations = std::unordered_map<const torch::jit::Node*, torch::jit::Opera
 // mutant pass only gathers them.
 using PrecomputedTerms = std::unordered_map<const torch::jit::Node*, std::vector<torch::Tensor>>;
 
+// `v` with its floating-point tensors (alone or in a list) in `dtype`.
+c10::IValue cast_floating(const c10::IValue& v, torch::ScalarType dtype);
+
 // Whether an operation on the input itself can be windowed (convolution, pointwise).
 bool windows_from_input(const std::string& kind);
 
@@ -26,6 +29,7 @@ std::shared_ptr<Operations> lookup_operations(torch::jit::Graph& graph);
 void use_operations(Operations* operations);
 std::vector<c10::IValue> run_node(torch::jit::Node* node, std::vector<c10::IValue> inputs);
 
+// From the reference's values as computed (before rounding to the model's dtype).
 PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& reference);
 
 struct PassResult {

@@ -131,6 +131,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"models/fixtures/dl_activations.pt", 100, 1},  // channel slices, cat
                       Case{"models/fixtures/dl_maxpool.pt", 100, 0},  // overlapping pools: full
                       Case{"models/fixtures/basset_600.pt", 600, 3},
+                      Case{"models/fixtures/dl_unruled.pt", 100, 0},  // product of two windows
+                      Case{"models/fixtures/dl_unruled.pt", 100, 2},  // logsumexp: no rule
+                      // strided and "same" convolutions, gating, softmax over channels, a
+                      // linear over channels, log-softmax over length; rsub, pow, amax
+                      Case{"models/fixtures/fast_ism_rules.pt", 100, 0},
+                      Case{"models/fixtures/fast_ism_rules.pt", 100, 2},
                       // BPNet-sized: float32 f(mutant) - f(input) is 3e-4 off here.
                       Case{"bench/data/bpnet_2114.pt", 2114, 0},
                       Case{"bench/data/bpnet_2114.pt", 2114, 1}),
