@@ -341,7 +341,7 @@ bool MutantPass::rule_pointwise(Node* node) {
   return true;
 }
 
-// Any other pointwise g (pow with a scalar exponent included): g(r + d) - g(r).
+// pow with a scalar exponent is pointwise too: g(r + d) - g(r), as for activations.
 bool MutantPass::rule_power(Node* node) {
   // pow(Tensor self, Scalar exponent)
   std::vector<c10::IValue> args;
@@ -429,7 +429,7 @@ Slot empty_window(const torch::Tensor& reference, int64_t rows) {
   shape.front() = rows;
   shape.back() = 0;
   return window_slot(reference, std::vector<int64_t>(rows, 0),
-                               torch::zeros(shape, reference.options()));
+                     torch::zeros(shape, reference.options()));
 }
 
 bool MutantPass::rule_conv(Node* node) {
@@ -634,7 +634,7 @@ bool MutantPass::rule_softmax(Node* node) {
   return true;
 }
 
-// `reduced` (a reduction over `dims` of a tensor of rank `rank`) with the reduced dims kept.
+// `reduced` (a reduction over `dims`, 0-based) as if the reduction had kept its dims.
 torch::Tensor with_reduced_dims(torch::Tensor reduced, std::vector<int64_t> dims, bool keepdim) {
   if (keepdim) return reduced;
   std::sort(dims.begin(), dims.end());
@@ -693,8 +693,9 @@ bool MutantPass::rule_linear_map(Node* node) {
   return true;
 }
 
-// Any other operation: run on the mutants' values; a tensor output's change is then its
-// difference from the reference (rounded at the size of the values, not of the change).
+// Any other operation: in float64 where it can (run_generic_wide), else on the mutants' values
+// in the model's dtype, a tensor output's change then being its difference from the
+// reference (rounded at the size of the values, not of the change).
 void MutantPass::run_generic(Node* node) {
   if (run_generic_wide(node)) return;
   std::vector<c10::IValue> inputs;

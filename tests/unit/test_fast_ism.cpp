@@ -5,6 +5,7 @@
 //   float32 ISM cannot promise that (f(mutant) - f(input) rounds both terms at |f|); fast ISM
 //   carries changes, not values.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include <random>
@@ -118,6 +119,30 @@ TEST_P(FastIsm, Float32WithinOneE5OfExact) {
   ASSERT_GT(scale, 0.0);
   EXPECT_LE(max_abs(torch::cat(fast) - torch::cat(exact)), 1e-5 * scale)
       << c.model << ": largest delta " << scale;
+}
+
+// The same session on a CUDA device: within 1e-5 of the largest delta of the CPU's.
+TEST_P(FastIsm, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto& c = GetParam();
+  auto module = load(c, torch::kFloat32);
+  const auto cpu_plan = FastIsmPlan::analyse(module, torch::kCPU);
+  auto cuda_module = load(c, torch::kFloat32);
+  cuda_module.to(torch::kCUDA);
+  const auto cuda_plan = FastIsmPlan::analyse(cuda_module, torch::kCUDA);
+  ASSERT_TRUE(cuda_plan.qualifies()) << cuda_plan.reason();
+  std::mt19937 rng(13);
+  const auto one_hot = random_one_hot(c.length, rng);
+  const auto cpu = cpu_plan.start(one_hot), cuda = cuda_plan.start(one_hot);
+  std::vector<torch::Tensor> expected, got;
+  for (const auto& window : windows(c.length)) {
+    const auto s = every_base_at(window);
+    expected.push_back(cpu.score(s.positions, s.bases, c.target));
+    got.push_back(cuda.score(s.positions, s.bases, c.target));
+  }
+  const double scale = max_abs(torch::cat(expected));
+  ASSERT_GT(scale, 0.0);
+  EXPECT_LE(max_abs(torch::cat(got) - torch::cat(expected)), 1e-5 * scale) << c.model;
 }
 
 INSTANTIATE_TEST_SUITE_P(
