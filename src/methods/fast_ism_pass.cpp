@@ -64,6 +64,12 @@ int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 std::string kind_of(const Node* node) { return node->kind().toQualString(); }
 
+// A dim argument, counted from 0 for a tensor of `rank` dimensions.
+int64_t dim_of(const c10::IValue& dim, int64_t rank) {
+  const int64_t d = dim.toInt();
+  return d < 0 ? d + rank : d;
+}
+
 // Per row, one window holding `windows`' windows of that row. Where one of them holds the
 // others in every row (a residual add of a convolution's output to its input, channels
 // concatenated from the same layer) the width is the widest one's; otherwise it is the
@@ -246,9 +252,7 @@ bool MutantPass::rule_shape(Node* node) {
     sizes.at(0) = rows_;
     out = sizes;
   } else if (kind_of(node) == "aten::size") {  // size(x, dim)
-    int64_t dim = inputs.at(1).toInt();
-    if (dim < 0) dim += reference.dim();
-    if (dim == 0) out = rows_;
+    if (dim_of(inputs.at(1), reference.dim()) == 0) out = rows_;
   }
   set(node->output(), value_slot(out));
   return true;
@@ -516,8 +520,7 @@ bool MutantPass::rule_whole_slice(Node* node) {
   std::vector<c10::IValue> args;
   if (!is_change(x) || !arguments(node, 1, &args)) return false;
   const auto& reference = slot(x).reference;
-  int64_t dim = args.at(0).toInt();
-  if (dim < 0) dim += reference.dim();
+  const int64_t dim = dim_of(args.at(0), reference.dim());
   const int64_t size = dim == 0 ? 2 : reference.size(dim);  // the reference pass has 2 rows
   const bool from_start = args.at(1).isNone() || args.at(1).toInt() == 0;
   const bool to_end = args.at(2).isNone() || args.at(2).toInt() >= size;
@@ -533,8 +536,7 @@ bool MutantPass::rule_channel_map(Node* node) {
   const Slot& in = slot(node->inputs()[0]);
   std::vector<c10::IValue> args;
   if (!arguments(node, 1, &args)) return false;
-  int64_t dim = args.at(0).toInt();
-  if (dim < 0) dim += in.reference.dim();
+  const int64_t dim = dim_of(args.at(0), in.reference.dim());
   if (dim == 0 || dim == in.reference.dim() - 1) return false;
   args.insert(args.begin(), in.delta);
   set(node->output(), window_slot(reference_output(node), in.lo, run_tensor_node(node, args)));
@@ -546,8 +548,7 @@ bool MutantPass::rule_crop(Node* node) {
   const Slot& in = slot(node->inputs()[0]);
   std::vector<c10::IValue> args;
   if (!arguments(node, 1, &args)) return false;
-  int64_t dim = args.at(0).toInt();
-  if (dim < 0) dim += in.reference.dim();
+  const int64_t dim = dim_of(args.at(0), in.reference.dim());
   if (dim != in.reference.dim() - 1 || args.at(3).toInt() != 1) return false;
   const int64_t length = in.length();
   int64_t first = args.at(1).isNone() ? 0 : args.at(1).toInt();
@@ -569,8 +570,7 @@ bool MutantPass::rule_cat(Node* node) {
     return false;
   }
   const auto out_reference = reference_output(node);
-  int64_t dim = args.at(0).toInt();
-  if (dim < 0) dim += out_reference.dim();
+  const int64_t dim = dim_of(args.at(0), out_reference.dim());
   if (dim == 0) return false;
   const auto& items = slot(list).items;
   bool windows = dim != out_reference.dim() - 1;
@@ -618,8 +618,7 @@ bool MutantPass::rule_softmax(Node* node) {
   }
   const bool log = kind_of(node) == "aten::log_softmax";
   Slot in = slot(node->inputs()[0]);
-  int64_t dim = args.at(0).toInt();
-  if (dim < 0) dim += in.reference.dim();
+  const int64_t dim = dim_of(args.at(0), in.reference.dim());
   if (dim == 0) return false;
   if (dim == in.reference.dim() - 1) in = to_dense(in);
   const auto out_reference = reference_output(node);
