@@ -14,6 +14,7 @@
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
 #include "kernels/ops/ism_mutants.h"
+#include "kernels/ops/relu_max_pool_change.h"
 #include "kernels/ops/rescale_multipliers.h"
 
 namespace seqattr {
@@ -125,6 +126,28 @@ void dinucleotide_shuffles(benchmark::State& state, torch::Device device) {
   state.SetItemsProcessed(state.iterations() * sequences * kRowsPerSequence);
 }
 
+// Fast ISM on a Basset-shaped layer: 128 channels, L = 600, 19-wide windows, pools of 3.
+void relu_max_pool_change(benchmark::State& state, torch::Device device) {
+  constexpr int64_t kBassetChannels = 128, kBassetLength = 600, kWindow = 19, kPool = 3;
+  constexpr int64_t kPools = (kWindow + kPool - 1) / kPool;
+  const int64_t rows = state.range(0);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto long_on_device = torch::TensorOptions().dtype(torch::kLong).device(device);
+  const auto delta = torch::randn({rows, kWindow, kBassetChannels}, f32).transpose(1, 2);
+  const auto reference = torch::randn({kBassetLength, kBassetChannels}, f32).t();
+  const auto gap = -torch::rand({kBassetLength, kBassetChannels}, f32).t();
+  const auto lo = torch::randint(0, kBassetLength - kPools * kPool, {rows}, long_on_device);
+  const auto out_lo = lo.div(kPool, "floor");
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(
+        ops::relu_max_pool_change(delta, lo, reference, gap, kPool, out_lo, kPools));
+  });
+  // Per row: its changes read, the reference and gap under its pools read, the pools written.
+  state.SetBytesProcessed(state.iterations() * rows * kBassetChannels *
+                          (kWindow + 2 * kPools * kPool + kPools) * kFloat);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
 using Bench = void (*)(benchmark::State&, torch::Device);
 
 void register_all(const torch::Device& device) {
@@ -135,6 +158,7 @@ void register_all(const torch::Device& device) {
       {"hypothetical_projection", hypothetical_projection},
       {"ism_mutants", ism_mutants},
       {"dinucleotide_shuffles", dinucleotide_shuffles},
+      {"relu_max_pool_change", relu_max_pool_change},
   };
   for (const auto& [name, bench] : benches) {
     const std::string full_name = std::string(name) + "/" + (device.is_cuda() ? "cuda" : "cpu");

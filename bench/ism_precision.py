@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How close float32 ISM can get to exact ISM, on bench/data/bpnet_2114.pt.
+"""How close float32 ISM can get to exact ISM, on bench/data/bpnet_2114.pt (or --model).
 
 Issue 4 asks fast ISM to agree with exact ISM within 1e-5 of the largest |delta| in
 float32. This measures, against ISM computed in float64 (the exact function, to ~1e-13):
@@ -10,6 +10,8 @@ float32. This measures, against ISM computed in float64 (the exact function, to 
     Fast ISM carries the change itself through the graph, so it is not bound by this floor.
 
     /usr/bin/python3 bench/ism_precision.py [build/seqattr] [--start 1000 --end 1030]
+    /usr/bin/python3 bench/ism_precision.py --model models/fixtures/basset_600.pt \
+        --length 600 --start 0 --end 600 --targets 0 3
 """
 import argparse
 import os
@@ -24,9 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "bench", "data", "bpnet_2114.pt")
 
 
-def exact_ism(one_hot, start, end, target):
+def exact_ism(model_path, one_hot, start, end, target):
     """(4, L) f(mutant) - f(input) in float64; 0 at the observed base and outside."""
-    model = torch.jit.load(MODEL).eval().double()
+    model = torch.jit.load(model_path).eval().double()
     x = torch.from_numpy(one_hot).double()[None]
     mutants = []
     for p in range(start, end):
@@ -48,27 +50,30 @@ def main():
     parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, "build", "seqattr"))
     parser.add_argument("--start", type=int, default=1000)
     parser.add_argument("--end", type=int, default=1030)
+    parser.add_argument("--model", default=MODEL)
+    parser.add_argument("--length", type=int, default=2114, help="the model's input length")
+    parser.add_argument("--targets", type=int, nargs="+", default=[0, 1])
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         fasta = os.path.join(tmp, "x.fa")
         with open(fasta, "w") as f:
-            f.write(">x\n" + "".join(rng.choice(list("ACGT"), 2114)) + "\n")
+            f.write(">x\n" + "".join(rng.choice(list("ACGT"), args.length)) + "\n")
         print(f"{'target':>6} {'|f|':>8} {'max|delta|':>11} {'fast32':>9} {'naive32':>9} "
               f"{'ulp(f)/2':>9}   (errors against float64 ISM, / max|delta|; target 1e-5)")
-        for target in (0, 1):
+        for target in args.targets:
             results = {}
             for mode in ("fast", "naive"):
                 out = os.path.join(tmp, f"{mode}.h5")
-                subprocess.run([args.binary, "attribute", "--quiet", "--model", MODEL, "--fasta",
+                subprocess.run([args.binary, "attribute", "--quiet", "--model", args.model, "--fasta",
                                 fasta, "--method", "ism", "--ism-mode", mode, "--target",
                                 str(target), "--ism-start", str(args.start), "--ism-end",
                                 str(args.end), "--output", out], check=True)
                 with h5py.File(out) as f:
                     results[mode] = f["ism_delta"][0].astype(np.float64)
                     one_hot = f["one_hot"][0]
-            exact, f_input = exact_ism(one_hot, args.start, args.end, target)
+            exact, f_input = exact_ism(args.model, one_hot, args.start, args.end, target)
             scale = np.abs(exact).max()
             floor = np.spacing(np.float32(abs(f_input))) / 2 / scale
             errors = {m: np.abs(results[m] - exact).max() / scale for m in results}

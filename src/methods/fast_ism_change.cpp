@@ -3,11 +3,12 @@
 #include <algorithm>
 
 namespace seqattr::fast_ism {
-namespace {
 
 torch::Tensor long_tensor(const std::vector<int64_t>& values, const torch::Device& device) {
   return torch::tensor(values, torch::kLong).to(device);
 }
+
+namespace {
 
 // (B, width) positions offset[r] + i, viewed as (B, 1, ..., 1, width) for a rank-`rank` tensor.
 torch::Tensor row_index(const std::vector<int64_t>& offset, int64_t width, int64_t rank,

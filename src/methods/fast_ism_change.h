@@ -64,6 +64,9 @@ torch::Tensor shift_rows(const torch::Tensor& rows, const std::vector<int64_t>& 
 torch::Tensor reference_rows(const torch::Tensor& reference, const std::vector<int64_t>& start,
                              int64_t width);
 
+// Per-row positions (lo, say) as a (B,) int64 tensor on `device`, for the kernel ops.
+torch::Tensor long_tensor(const std::vector<int64_t>& values, const torch::Device& device);
+
 // A Window as a Dense slot (its change over all positions); a Dense slot as it is.
 Slot to_dense(const Slot& slot);
 

@@ -3,9 +3,12 @@
 #include <torch/csrc/jit/runtime/operator.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <unordered_set>
 
 #include "engine/model_graph.h"
+#include "kernels/ops/relu_max_pool_change.h"
 #include "methods/fast_ism_change.h"
 
 namespace seqattr::fast_ism {
@@ -90,10 +93,18 @@ Placement union_of(const std::vector<const Slot*>& windows, int64_t length) {
   return place(begin, std::max(widest, span), length);
 }
 
+// (1, C, L) with the channels of each position adjacent in memory (strides (C*L, 1, C)).
+torch::Tensor channels_last(const torch::Tensor& t) {
+  return t.transpose(1, 2).contiguous().transpose(1, 2);
+}
+
 // relu(r + d) - relu(r) = max(d + min(r, 0), -max(r, 0)), exactly when r > 0 and rounded
 // once, at |r + d| <= |d|, otherwise: the terms min(r, 0) and -max(r, 0) of input r.
+// For (1, C, L) inputs, also r itself stored channel-last (relu_max_pool_change reads it so).
 std::vector<torch::Tensor> relu_terms(const torch::Tensor& r) {
-  return {r.clamp_max(0), -r.clamp_min(0)};
+  std::vector<torch::Tensor> terms = {r.clamp_max(0), -r.clamp_min(0)};
+  if (r.dim() == 3) terms.push_back(channels_last(r));
+  return terms;
 }
 
 // max over a pool of (r + d) minus the pool's reference maximum R is the max over the pool
@@ -106,7 +117,8 @@ std::vector<torch::Tensor> max_pool_terms(const torch::Tensor& r, int64_t k) {
   sizes.push_back(k);
   const auto grouped = r.narrow(-1, 0, pools * k).reshape(sizes);
   const auto gap = (grouped - std::get<0>(grouped.max(-1, /*keepdim=*/true))).flatten(-2);
-  return {torch::constant_pad_nd(gap, {0, r.size(-1) - pools * k})};
+  const auto padded = torch::constant_pad_nd(gap, {0, r.size(-1) - pools * k});
+  return {padded.dim() == 3 ? channels_last(padded) : padded};
 }
 
 // g(r + d) - g(r) for a pointwise g (`node`, with arguments `args`), in d's dtype. Computed in
@@ -166,7 +178,13 @@ class MutantPass {
   }
 
   void run(Node* node) {
-    if (!apply_rule(node)) run_generic(node);
+    if (apply_rule(node)) return;
+    for (const Value* v : node->inputs()) {
+      // Such a slot holds another operation's input: only its fusing reader may take it.
+      TORCH_INTERNAL_ASSERT(!left_to_reader_.count(v), "fast ISM: ", kind_of(node),
+                            " read a value left to a fused reader");
+    }
+    run_generic(node);
   }
 
  private:
@@ -178,6 +196,10 @@ class MutantPass {
   bool rule_conv(Node* node);
   bool rule_crop(Node* node);
   bool rule_pool(Node* node);
+  bool pool_kernel(Node* node, int64_t* kernel) const;
+  bool fuses_into_max_pool(Node* relu) const;
+  bool rule_flatten_into_linear(Node* flatten);
+  bool rule_windowed_linear(Node* linear);
   bool rule_cat(Node* node);
   bool rule_length_reduction(Node* node);
   bool rule_softmax(Node* node);
@@ -204,6 +226,10 @@ class MutantPass {
   const PrecomputedTerms& terms_;
   int64_t rows_;
   std::unordered_map<const Value*, Slot> slots_;
+  // Outputs left to their one reader, which fuses their operation into its own (a ReLU into
+  // the max-pool after it, a flatten into the linear layer after it): their slot holds the
+  // operation's input.
+  std::unordered_set<const Value*> left_to_reader_;
 };
 
 bool MutantPass::apply_rule(Node* node) {
@@ -230,7 +256,9 @@ bool MutantPass::apply_rule(Node* node) {
     if ((kind == "aten::slice" || kind == "aten::select") && rule_channel_map(node)) return true;
     if (kind == "aten::slice" && rule_crop(node)) return true;
     if ((kind == "aten::mean" || kind == "aten::sum") && rule_length_reduction(node)) return true;
+    if (kind == "aten::flatten" && rule_flatten_into_linear(node)) return true;
   }
+  if (kind == "aten::linear" && left_to_reader_.count(x)) return rule_windowed_linear(node);
   if (kind == "aten::cat" && rule_cat(node)) return true;
   if (kind == "aten::softmax" || kind == "aten::log_softmax") return rule_softmax(node);
   if (kind == "aten::logsumexp" || kind == "aten::amax") return rule_reduction(node);
@@ -317,6 +345,12 @@ bool MutantPass::rule_pointwise(Node* node) {
     std::vector<int64_t> shape(in.delta.dim(), 1);
     shape.at(1) = scale.numel();
     set(node->output(), like(in, node, in.delta * scale.view(shape)));
+    return true;
+  }
+  if (kind == "aten::relu" && fuses_into_max_pool(node)) {
+    // Left to the max-pool, its only reader: the output slot holds the ReLU's input.
+    set(node->output(), in);
+    left_to_reader_.insert(node->output());
     return true;
   }
   if (kind == "aten::relu" && terms_.count(node)) {
@@ -436,6 +470,26 @@ Slot empty_window(const torch::Tensor& reference, int64_t rows) {
                      torch::zeros(shape, reference.options()));
 }
 
+// A stride-1 convolution of changes (B, C_in, W) with weight (C_out, C_in, k), as every
+// output it reaches: (B, C_out, W + d(k-1)), output j reading input j - d(k-1) + t*d at tap
+// t. Computed by scattering each input column through all k taps (one matrix product of
+// B*W columns), not by sliding the kernel over the zero-padded window: the windows are
+// narrow, so sliding would spend most of its multiply-adds on the padding (2.4x on Basset's
+// second layer). Each output sums its taps in the order t = k-1 .. 0, whatever the batch.
+torch::Tensor scatter_conv(const torch::Tensor& delta, const torch::Tensor& weight,
+                           int64_t d) {
+  const int64_t rows = delta.size(0), c_in = delta.size(1), width = delta.size(2);
+  const int64_t c_out = weight.size(0), k = weight.size(2);
+  const auto columns = delta.transpose(1, 2).reshape({rows * width, c_in});
+  const auto taps = weight.permute({1, 2, 0}).reshape({c_in, k * c_out});
+  const auto products = torch::mm(columns, taps).view({rows, width, k, c_out});
+  auto out = torch::zeros({rows, width + d * (k - 1), c_out}, delta.options());
+  for (int64_t t = k - 1; t >= 0; --t) {
+    out.narrow(1, d * (k - 1 - t), width).add_(products.select(2, t));
+  }
+  return out.transpose(1, 2);
+}
+
 bool MutantPass::rule_conv(Node* node) {
   // conv1d(input, weight, bias, stride, padding, dilation, groups)
   std::vector<c10::IValue> args;
@@ -467,15 +521,25 @@ bool MutantPass::rule_conv(Node* node) {
     set(node->output(), empty_window(out_reference, in.rows()));
     return true;
   }
+  const int64_t groups = args.at(5).toInt();
+  if (s == 1 && groups == 1 && in.delta.dim() == 3) {
+    // Changes reach outputs [lo + p - d(k-1), lo + W + p) before clipping to the output.
+    std::vector<int64_t> reach(in.lo.size());
+    for (size_t r = 0; r < reach.size(); ++r) reach[r] = in.lo[r] + p - d * (k - 1);
+    const auto scattered = scatter_conv(in.delta, weight, d);
+    set(node->output(), window_slot(out_reference, out.lo,
+                                    shift_rows(scattered, reach, out.lo, out.width)));
+    return true;
+  }
   for (size_t r = 0; r < start.size(); ++r) start[r] = out.lo[r] * s - p;
   const auto inputs = shift_rows(in.delta, in.lo, start, (out.width - 1) * s + d * (k - 1) + 1);
   const std::vector<int64_t> stride = {s}, no_padding = {0}, dilation = {d};
-  auto delta = torch::conv1d(inputs, weight, {}, stride, no_padding, dilation, args.at(5).toInt());
+  auto delta = torch::conv1d(inputs, weight, {}, stride, no_padding, dilation, groups);
   set(node->output(), window_slot(out_reference, out.lo, delta));
   return true;
 }
 
-bool MutantPass::rule_pool(Node* node) {
+bool MutantPass::pool_kernel(Node* node, int64_t* kernel) const {
   // max_pool1d(x, kernel, stride, padding, dilation, ceil_mode)
   // avg_pool1d(x, kernel, stride, padding, ceil_mode, count_include_pad)
   const bool average = kind_of(node) == "aten::avg_pool1d";
@@ -486,8 +550,28 @@ bool MutantPass::rule_pool(Node* node) {
   const int64_t p = single(args.at(2), 0);
   const int64_t d = average ? 1 : single(args.at(3), 1);
   const bool ceil_mode = args.at(average ? 3 : 4).toBool();
-  if (s != k || p != 0 || d != 1 || ceil_mode || (!average && !terms_.count(node))) return false;
-  const Slot& in = slot(node->inputs()[0]);
+  *kernel = k;
+  return s == k && p == 0 && d == 1 && !ceil_mode && (average || terms_.count(node));
+}
+
+bool MutantPass::fuses_into_max_pool(Node* relu) const {
+  const Value* x = relu->inputs().at(0);
+  const auto& uses = relu->output()->uses();
+  if (!is_change(x) || slot(x).kind != Slot::Kind::Window || uses.size() != 1) return false;
+  Node* pool = uses.front().user;
+  int64_t k = 0;
+  const auto dtype = slot(x).delta.scalar_type();
+  const bool kernel_dtype = dtype == torch::kFloat || dtype == torch::kDouble;
+  return kind_of(pool) == "aten::max_pool1d" && uses.front().offset == 0 && kernel_dtype &&
+         terms_.count(relu) && terms_.at(relu).size() == 3 && pool_kernel(pool, &k);
+}
+
+bool MutantPass::rule_pool(Node* node) {
+  const bool average = kind_of(node) == "aten::avg_pool1d";
+  int64_t k = 0;
+  if (!pool_kernel(node, &k)) return false;
+  const Value* x = node->inputs()[0];
+  const Slot& in = slot(x);
   const auto out_reference = reference_output(node);
   // A window of W positions meets at most ceil((W + k - 1) / k) pools, whatever its phase.
   std::vector<int64_t> begin(in.lo.size()), start(in.lo.size());
@@ -498,15 +582,24 @@ bool MutantPass::rule_pool(Node* node) {
     set(node->output(), empty_window(out_reference, in.rows()));
     return true;
   }
+  const auto& gap = average ? torch::Tensor() : terms_.at(node).at(0);  // see max_pool_terms
+  if (left_to_reader_.count(x)) {  // `in` is the ReLU's input (fuses_into_max_pool)
+    const auto device = in.delta.device();
+    const auto& relu_input = terms_.at(x->node()).at(2);  // channel-last, see relu_terms
+    const auto pooled = ops::relu_max_pool_change(in.delta, long_tensor(in.lo, device),
+                                                  relu_input.squeeze(0), gap.squeeze(0), k,
+                                                  long_tensor(out.lo, device), out.width);
+    set(node->output(), window_slot(out_reference, out.lo, pooled));
+    return true;
+  }
   for (size_t r = 0; r < start.size(); ++r) start[r] = out.lo[r] * k;
   const auto delta = shift_rows(in.delta, in.lo, start, out.width * k);
-  std::vector<c10::IValue> pool_args(args.begin(), args.end());
   if (average) {
-    pool_args.insert(pool_args.begin(), delta);
+    std::vector<c10::IValue> pool_args = {delta};
+    if (!arguments(node, 1, &pool_args)) return false;
     set(node->output(), window_slot(out_reference, out.lo, run_tensor_node(node, pool_args)));
     return true;
   }
-  const auto& gap = terms_.at(node).at(0);  // see max_pool_terms
   const std::vector<int64_t> kernel = {k};
   const auto pooled = torch::max_pool1d(reference_rows(gap, start, out.width * k) + delta, kernel, kernel);
   set(node->output(), window_slot(out_reference, out.lo, pooled));
@@ -689,6 +782,59 @@ bool MutantPass::rule_linear_map(Node* node) {
     return false;  // the batch dimension did not survive
   }
   set(node->output(), dense_slot(out_reference.narrow(0, 0, 1), delta));
+  return true;
+}
+
+// flatten(x, 1, -1) of a (B, C, L) window read only by linear(., weight, bias): left to the
+// linear layer (rule_windowed_linear), so that the change is never spread over all L.
+bool MutantPass::rule_flatten_into_linear(Node* flatten) {
+  // flatten(x, start_dim, end_dim)
+  const Slot& in = slot(flatten->inputs().at(0));
+  std::vector<c10::IValue> args;
+  const auto& uses = flatten->output()->uses();
+  if (in.delta.dim() != 3 || !arguments(flatten, 1, &args) || uses.size() != 1) return false;
+  if (dim_of(args.at(0), 3) != 1 || dim_of(args.at(1), 3) != 2) return false;
+  const Node* linear = uses.front().user;
+  c10::IValue weight;
+  if (kind_of(linear) != "aten::linear" || uses.front().offset != 0 ||
+      !argument(linear->inputs().at(1), &weight) || !weight.isTensor()) {
+    return false;
+  }
+  const auto& w = weight.toTensor();
+  if (w.dim() != 2 || w.size(1) != in.reference.size(1) * in.length()) return false;
+  set(flatten->output(), in);
+  left_to_reader_.insert(flatten->output());
+  return true;
+}
+
+// The linear layer's change from a windowed (B, C, W) change, by the weight's columns under
+// each row's window: rows with the same window share one matrix product. The bias cancels.
+bool MutantPass::rule_windowed_linear(Node* linear) {
+  const Slot& in = slot(linear->inputs().at(0));  // the flatten's input
+  c10::IValue weight;
+  TORCH_INTERNAL_ASSERT(argument(linear->inputs().at(1), &weight));  // rule_flatten_into_linear
+  const auto& w = weight.toTensor();
+  const int64_t outputs = w.size(0), channels = in.reference.size(1), width = in.width();
+  const auto per_position = w.view({outputs, channels, in.length()});
+  const auto device = in.delta.device();
+  auto delta = torch::zeros({in.rows(), outputs}, in.delta.options());
+  std::map<int64_t, std::vector<int64_t>> rows_at;
+  for (size_t r = 0; r < in.lo.size() && width > 0; ++r) {
+    rows_at[in.lo[r]].push_back(static_cast<int64_t>(r));
+  }
+  for (const auto& [lo, rows] : rows_at) {
+    // At least two rows a product, as in run_mutant_pass: a row's digits must not depend
+    // on whether it shares its window with others (one row may take a matrix-vector path).
+    auto operands = rows;
+    if (operands.size() == 1) operands.push_back(rows.front());
+    const auto changes = in.delta.index_select(0, long_tensor(operands, device))
+                             .reshape({-1, channels * width});
+    const auto columns = per_position.narrow(2, lo, width).reshape({outputs, channels * width});
+    const auto product = torch::mm(changes, columns.t()).narrow(0, 0, rows.size());
+    delta.index_copy_(0, long_tensor(rows, device), product);
+  }
+  const auto out_reference = reference_.at(linear->output()).toTensor().narrow(0, 0, 1);
+  set(linear->output(), dense_slot(out_reference, delta));
   return true;
 }
 

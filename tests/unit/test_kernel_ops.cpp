@@ -1,5 +1,5 @@
-// The ops behind rescale multipliers, hypothetical projection, ISM mutants and dinucleotide
-// shuffles: each CPU kernel against a plain tensor expression of the same function on fresh
+// The ops behind rescale multipliers, hypothetical projection, ISM mutants, dinucleotide
+// shuffles and fast ISM's ReLU-then-max-pool: each CPU kernel against a plain tensor expression of the same function on fresh
 // random inputs, their argument checks, and (with a GPU) the CUDA twins against the CPU.
 // The IG ops are in test_kernels.cpp.
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include "kernels/ops/dinucleotide_shuffle.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ism_mutants.h"
+#include "kernels/ops/relu_max_pool_change.h"
 #include "kernels/ops/rescale_multipliers.h"
 
 namespace seqattr {
@@ -241,6 +242,109 @@ TEST(DinucleotideShuffleOp, RejectsBadArguments) {
   EXPECT_THROW(ops::dinucleotide_shuffles(one_hot.narrow(1, 0, 3), 2, 0, 0), c10::Error);
   EXPECT_THROW(ops::dinucleotide_shuffles(one_hot, -1, 0, 0), c10::Error);
 }
+
+// --- fast ISM: change of max_pool1d(relu(x)) ------------------------------------------
+
+struct PoolCase {
+  torch::Tensor delta, lo, reference, gap, out_lo;
+  int64_t kernel = 0, out_width = 0;
+};
+
+// Windows of width `width` in a length-`length` sequence, the first row's at the left edge and
+// the second's at the right (past the last whole pool when k does not divide L); delta is
+// channel-last (as fast ISM's convolutions leave it) when `channel_last`.
+PoolCase random_pool_case(torch::ScalarType dtype, int64_t rows, int64_t channels,
+                          int64_t length, int64_t width, int64_t k, bool channel_last) {
+  const auto options = torch::TensorOptions().dtype(dtype);
+  PoolCase c;
+  c.kernel = k;
+  c.delta = channel_last ? torch::randn({rows, width, channels}, options).transpose(1, 2)
+                         : torch::randn({rows, channels, width}, options);
+  c.reference = torch::randn({channels, length}, options);
+  const int64_t pools = length / k;
+  const auto relu = torch::relu(c.reference);
+  const auto pooled = torch::max_pool1d(relu.unsqueeze(0), {k}, {k}).squeeze(0);
+  c.gap = relu.clone();
+  c.gap.narrow(1, 0, pools * k).sub_(pooled.repeat_interleave(k, 1));
+  c.lo = torch::randint(0, length - width + 1, {rows}, torch::kLong);
+  c.lo[0] = 0;
+  c.lo[1] = length - width;
+  c.out_width = std::min(pools, (width + k - 1) / k + 1);
+  // Each row's pools cover its window where they can (clipped at the right edge).
+  c.out_lo = c.lo.div(k, "floor").clamp_max(pools - c.out_width);
+  return c;
+}
+
+// The same function as tensor expressions: the change over all positions, ReLU's change,
+// the gap added, pooled, and each row's pools picked.
+torch::Tensor pool_expression(const PoolCase& c) {
+  const int64_t rows = c.delta.size(0), channels = c.delta.size(1), width = c.delta.size(2);
+  const int64_t length = c.reference.size(1);
+  auto full = torch::zeros({rows, channels, length}, c.delta.options());
+  for (int64_t r = 0; r < rows; ++r) {
+    full[r].narrow(1, c.lo[r].item<int64_t>(), width).copy_(c.delta[r]);
+  }
+  const auto relu_change = torch::maximum(full + c.reference.clamp_max(0), -c.reference.clamp_min(0));
+  const auto pooled = torch::max_pool1d(relu_change + c.gap, {c.kernel}, {c.kernel});
+  const auto index = (c.out_lo.unsqueeze(1) + torch::arange(c.out_width)).unsqueeze(1);
+  return pooled.gather(2, index.expand({rows, channels, c.out_width}));
+}
+
+class ReluPoolTest : public ::testing::TestWithParam<torch::ScalarType> {};
+
+TEST_P(ReluPoolTest, MatchesTensorExpressionExactly) {
+  torch::manual_seed(51);
+  for (const bool channel_last : {true, false}) {
+    for (const int64_t k : {1, 3, 4}) {
+      const auto c = random_pool_case(GetParam(), 9, 37, 203, 17, k, channel_last);
+      const auto got = ops::relu_max_pool_change(c.delta, c.lo, c.reference, c.gap, c.kernel,
+                                                 c.out_lo, c.out_width);
+      EXPECT_TRUE(torch::equal(got, pool_expression(c))) << "k " << k;
+    }
+  }
+}
+
+TEST_P(ReluPoolTest, PropagatesNan) {
+  auto c = random_pool_case(GetParam(), 3, 5, 40, 8, 4, true);
+  c.delta[2][1][3] = std::numeric_limits<double>::quiet_NaN();
+  const auto got = ops::relu_max_pool_change(c.delta, c.lo, c.reference, c.gap, c.kernel,
+                                             c.out_lo, c.out_width);
+  const int64_t pool = (c.lo[2].item<int64_t>() + 3) / 4 - c.out_lo[2].item<int64_t>();
+  EXPECT_TRUE(std::isnan(got[2][1][pool].item<double>()));
+  EXPECT_EQ(got.isnan().sum().item<int64_t>(), 1);
+}
+
+TEST_P(ReluPoolTest, CudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(52);
+  const auto c = random_pool_case(GetParam(), 192, 128, 600, 19, 3, true);
+  const auto cpu = ops::relu_max_pool_change(c.delta, c.lo, c.reference, c.gap, c.kernel,
+                                             c.out_lo, c.out_width);
+  const auto gpu = ops::relu_max_pool_change(c.delta.to(kCuda), c.lo.to(kCuda),
+                                             c.reference.to(kCuda), c.gap.to(kCuda), c.kernel,
+                                             c.out_lo.to(kCuda), c.out_width);
+  const double tol = tolerance(GetParam());
+  EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, tol, tol));
+}
+
+TEST(ReluMaxPoolChange, RejectsBadArguments) {
+  const auto c = random_pool_case(torch::kFloat32, 4, 6, 30, 5, 3, false);
+  const auto call = [&](const torch::Tensor& lo, const torch::Tensor& reference, int64_t k,
+                        const torch::Tensor& out_lo, int64_t out_width) {
+    return ops::relu_max_pool_change(c.delta, lo, reference, c.gap, k, out_lo, out_width);
+  };
+  EXPECT_NO_THROW(call(c.lo, c.reference, 3, c.out_lo, c.out_width));
+  EXPECT_THROW(call(c.lo + 30, c.reference, 3, c.out_lo, c.out_width), c10::Error);  // window past L
+  EXPECT_THROW(call(c.lo, c.reference, 3, c.out_lo + 10, c.out_width), c10::Error);  // pools past L/k
+  EXPECT_THROW(call(c.lo, c.reference, 3, c.out_lo, 11), c10::Error);
+  EXPECT_THROW(call(c.lo, c.reference, 0, c.out_lo, c.out_width), c10::Error);
+  EXPECT_THROW(call(c.lo, c.reference.to(torch::kFloat64), 3, c.out_lo, c.out_width), c10::Error);
+  EXPECT_THROW(call(c.lo, c.reference.narrow(0, 0, 5), 3, c.out_lo, c.out_width), c10::Error);
+  EXPECT_THROW(call(c.lo.to(torch::kInt), c.reference, 3, c.out_lo, c.out_width), c10::Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, ReluPoolTest, ::testing::Values(torch::kFloat32, torch::kFloat64),
+                         [](const auto& info) { return std::string(c10::toString(info.param)); });
 
 }  // namespace
 }  // namespace seqattr
