@@ -99,11 +99,15 @@ torch::Tensor channels_last(const torch::Tensor& t) {
 }
 
 // relu(r + d) - relu(r) = max(d + min(r, 0), -max(r, 0)), exactly when r > 0 and rounded
-// once, at |r + d| <= |d|, otherwise: the terms min(r, 0) and -max(r, 0) of input r.
-// For (1, C, L) inputs, also r itself stored channel-last (relu_max_pool_change reads it so).
-std::vector<torch::Tensor> relu_terms(const torch::Tensor& r) {
+// once, at |r + d| <= |d|, otherwise: the terms min(r, 0) and -max(r, 0) of input r. For a
+// (1, C, L) ReLU read only by a max-pool, also r itself stored channel-last, which
+// relu_max_pool_change reads when the two are fused (fuses_into_max_pool).
+std::vector<torch::Tensor> relu_terms(const Node* relu, const torch::Tensor& r) {
   std::vector<torch::Tensor> terms = {r.clamp_max(0), -r.clamp_min(0)};
-  if (r.dim() == 3) terms.push_back(channels_last(r));
+  const auto& uses = relu->output()->uses();
+  if (r.dim() == 3 && uses.size() == 1 && kind_of(uses.front().user) == "aten::max_pool1d") {
+    terms.push_back(channels_last(r));
+  }
   return terms;
 }
 
@@ -514,7 +518,7 @@ bool MutantPass::rule_conv(Node* node) {
   for (int64_t phase = 0; phase < s; ++phase) {
     width = std::max(width, end_output(phase) - first_output(phase));
   }
-  std::vector<int64_t> begin(in.lo.size()), start(in.lo.size());
+  std::vector<int64_t> begin(in.lo.size());
   for (size_t r = 0; r < in.lo.size(); ++r) begin[r] = first_output(in.lo[r]);
   const Placement out = place(begin, width, out_reference.size(-1));
   if (out.width == 0) {
@@ -531,6 +535,7 @@ bool MutantPass::rule_conv(Node* node) {
                                     shift_rows(scattered, reach, out.lo, out.width)));
     return true;
   }
+  std::vector<int64_t> start(in.lo.size());
   for (size_t r = 0; r < start.size(); ++r) start[r] = out.lo[r] * s - p;
   const auto inputs = shift_rows(in.delta, in.lo, start, (out.width - 1) * s + d * (k - 1) + 1);
   const std::vector<int64_t> stride = {s}, no_padding = {0}, dilation = {d};
@@ -833,8 +838,7 @@ bool MutantPass::rule_windowed_linear(Node* linear) {
     const auto product = torch::mm(changes, columns.t()).narrow(0, 0, rows.size());
     delta.index_copy_(0, long_tensor(rows, device), product);
   }
-  const auto out_reference = reference_.at(linear->output()).toTensor().narrow(0, 0, 1);
-  set(linear->output(), dense_slot(out_reference, delta));
+  set(linear->output(), dense_slot(reference_output(linear), delta));
   return true;
 }
 
@@ -944,7 +948,7 @@ PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
     if (kind != "aten::relu" && kind != "aten::max_pool1d" && kind != "aten::amax") continue;
     const auto input = env.at(node->inputs().at(0)).toTensor().narrow(0, 0, 1);
     if (kind == "aten::relu") {
-      terms[node] = relu_terms(input);
+      terms[node] = relu_terms(node, input);
       continue;
     }
     if (kind == "aten::amax") {  // amax(x, int[] dim, bool keepdim): its input's gap to it
@@ -966,11 +970,10 @@ PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
                            const std::vector<int64_t>& position, const std::vector<int64_t>& base) {
   const int64_t rows = static_cast<int64_t>(position.size());
   TORCH_INTERNAL_ASSERT(rows >= 2 && base.size() == position.size());
-  const auto index = [&](const std::vector<int64_t>& v) {
-    return torch::tensor(v, torch::kLong).to(input.device());
-  };
-  const auto observed = input[0].index_select(1, index(position)).t();  // (rows, 4)
-  const auto substituted = torch::zeros_like(observed).scatter_(1, index(base).unsqueeze(1), 1.0);
+  const auto device = input.device();
+  const auto observed = input[0].index_select(1, long_tensor(position, device)).t();  // (rows, 4)
+  const auto substituted =
+      torch::zeros_like(observed).scatter_(1, long_tensor(base, device).unsqueeze(1), 1.0);
   MutantPass pass(reference, terms, rows);
   pass.set(graph.inputs().at(1), window_slot(input, position, (substituted - observed).unsqueeze(-1)));
   for (Node* node : graph.nodes()) {
