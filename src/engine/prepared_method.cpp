@@ -110,6 +110,7 @@ PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const 
   PreparedMethod prepared;
   prepared.convergence_delta = true;
   prepared.notes["deeplift_unruled_ops"] = ruled->unruled_ops;
+  prepared.notes["deeplift_dtype"] = ruled->dtype == torch::kFloat64 ? "float64" : "float32";
   prepared.notes["references_per_sequence"] = references;
   if (!ruled->unruled_ops.empty()) {
     std::string names;

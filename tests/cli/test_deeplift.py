@@ -13,6 +13,7 @@ from seqattr_cli import (GOLDEN, TempDirTest, attribute, data, expected, fixture
 
 TOLERANCE = 1e-4      # of the expected array's largest magnitude
 SUMMATION = 1e-5      # of the largest |f(x) - f(r)|
+EXACT = 1e-5          # of the largest magnitude of a float64 evaluation of the definition
 RULED_FIXTURES = ["dl_activations", "dl_reused_module", "dl_maxpool", "dl_batchnorm",
                   "dl_residual", "conv_dense_functional", "conv_dense_reused"]
 
@@ -25,16 +26,23 @@ class DeepLiftTest(TempDirTest):
         return self.write("random.fa", "".join(
             f">s{i}\n{''.join(rng.choice('ACGT') for _ in range(length))}\n" for i in range(count)))
 
-    def summation_error(self, model, out, target):
-        """Largest |delta| over the largest |f(x) - f(r)|, references from the output."""
+    def assert_sums_to_delta(self, model, out, target):
+        """|delta| <= SUMMATION of the largest |f(x) - f(r)|, plus a few float32 ulps of the
+        outputs: delta subtracts f(r) from f(x), each rounded at |f| (on dl_activations |f| is
+        0.3 and |f(x) - f(r)| at most 0.009, so 1e-5 of it is 3 ulps of f). References come
+        from the output."""
         arrays, _ = read(out)
         scripted = torch.jit.load(model).eval()
         refs = torch.tensor(arrays["references"], dtype=torch.float32)
         n, r = refs.shape[:2]
         with torch.no_grad():
             f_r = scripted(refs.reshape(n * r, *refs.shape[2:]))[:, target].reshape(n, r).numpy()
-        scale = np.abs(arrays["predictions"][:, target, None] - f_r).max()
-        return np.abs(arrays["convergence_delta"]).max() / scale
+        f_x = arrays["predictions"][:, target, None]
+        scale = np.abs(f_x - f_r).max()
+        ulps = 8 * np.finfo(np.float32).eps * max(np.abs(f_x).max(), np.abs(f_r).max())
+        largest = np.abs(arrays["convergence_delta"]).max()
+        self.assertLessEqual(largest, SUMMATION * scale + ulps,
+                             f"largest |delta| {largest:.3g}, |f(x) - f(r)| up to {scale:.3g}")
 
 
 class GoldenDeepLift(DeepLiftTest):
@@ -52,11 +60,20 @@ class GoldenDeepLift(DeepLiftTest):
                 self.assertEqual(json.loads(attrs["parameters"])["references_per_sequence"], 8)
 
     def test_softmax_rule_equals_tangermeme(self):
-        # tests/data/make_softmax_golden.py: tangermeme 1.4.0 with one pair per batch.
+        # tests/data/make_softmax_golden.py: tangermeme 1.4.0 with one pair per batch. The
+        # rule is ill-conditioned in the activations, so tangermeme's float32 answer is itself
+        # 5e-5 (where it was made) to 2e-4 (other CPUs) from the float64 evaluation of the same
+        # definition; seqattr computes this model in float64 and is judged against that, and
+        # stays within TOLERANCE of the committed float32 answer.
         out = self.path("softmax.h5")
         attribute(data("softmax.pt"), data("softmax.fa"), "deeplift_shap", out,
                   "--references", data("softmax.h5"), "--target", golden_target("softmax"))
-        error = max_relative_error(read(out)[0]["hypothetical_attributions"],
+        arrays, attrs = read(out)
+        self.assertEqual(json.loads(attrs["parameters"])["deeplift_dtype"], "float64")
+        hypothetical = arrays["hypothetical_attributions"]
+        exact = expected("softmax", "expected/deeplift_shap_float64/hypothetical_attributions")
+        self.assertLess(max_relative_error(hypothetical, exact), EXACT)
+        error = max_relative_error(hypothetical,
                                    expected("softmax", "expected/deeplift_shap/hypothetical_attributions"))
         self.assertLess(error, TOLERANCE)
 
@@ -76,7 +93,7 @@ class GoldenDeepLift(DeepLiftTest):
         out = self.path("basset.h5")
         attribute(data(case + ".pt"), data(case + ".fa"), "deeplift", out, "--target", target,
                   "--save-references")
-        self.assertLess(self.summation_error(data(case + ".pt"), out, target), SUMMATION)
+        self.assert_sums_to_delta(data(case + ".pt"), out, target)
         # Captum's DeepLift on the same model and baseline misses by far more.
         arrays, _ = read(out)
         f0 = torch.jit.load(data(case + ".pt"))(torch.zeros(1, 4, 100))[0, target].item()
@@ -87,7 +104,7 @@ class GoldenDeepLift(DeepLiftTest):
         out = self.path("basset_shap.h5")
         attribute(data(case + ".pt"), data(case + ".fa"), "deeplift_shap", out, "--target", target,
                   "--references", data(case + ".h5"), "--save-references")
-        self.assertLess(self.summation_error(data(case + ".pt"), out, target), SUMMATION)
+        self.assert_sums_to_delta(data(case + ".pt"), out, target)
 
 
 class SummationToDelta(DeepLiftTest):
@@ -102,7 +119,7 @@ class SummationToDelta(DeepLiftTest):
                     proc = attribute(fixture(name), fasta, method, out, "--target", 1,
                                      "--save-references", *extra)
                     self.assertNotIn("no DeepLIFT rule", proc.stderr)
-                    self.assertLess(self.summation_error(fixture(name), out, 1), SUMMATION)
+                    self.assert_sums_to_delta(fixture(name), out, 1)
 
     def test_functional_and_reused_twins_equal_the_module_model(self):
         fasta = self.random_fasta()

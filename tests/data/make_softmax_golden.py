@@ -4,9 +4,20 @@ with a softmax over length, for the softmax rule's test.
 
 tangermeme hooks nn.Softmax with Captum's rule (rescale, then minus the mean over the whole
 batch); batch_size=1 (one pair per batch) is the rule seqattr implements.
+
+The rule is ill-conditioned in the activations: where a softmax input differs little between
+a sequence and its reference, the multiplier is large and carries the relative rounding
+error of that difference. tangermeme in float32 is therefore 5e-5 (the machine that made
+expected/deeplift_shap) to 2e-4 (an AVX2 EPYC) of the largest value away from the same
+definition evaluated in float64, which `expected/deeplift_shap_float64` holds: tangermeme
+on the same model, inputs and references with every tensor in float64.
+
 Run under the venv of bench/peers.py (its header says how to set it up):
-    /tmp/tvenv/bin/python tests/data/make_softmax_golden.py
+    /tmp/tvenv/bin/python tests/data/make_softmax_golden.py             # everything, anew
+    /tmp/tvenv/bin/python tests/data/make_softmax_golden.py --float64   # only the float64
+        evaluation, added to the committed files (model, inputs and references kept)
 """
+import argparse
 import os
 
 import h5py
@@ -33,7 +44,34 @@ class SoftmaxNet(nn.Module):
         return (weights * self.profiles).sum(dim=-1)                      # (N, 3)
 
 
+def float64_expected(model, X, references, target):
+    from tangermeme.deep_lift_shap import deep_lift_shap
+    exact = SoftmaxNet().eval()
+    exact.load_state_dict(model.state_dict())
+    exact = exact.double()
+    return deep_lift_shap(exact, X.double(), references=references.double(), target=target,
+                          batch_size=1, device="cpu", hypothetical=True).numpy()
+
+
+def add_float64():
+    model = SoftmaxNet().eval()
+    model.load_state_dict(torch.jit.load(os.path.join(HERE, "softmax.pt")).state_dict())
+    with h5py.File(os.path.join(HERE, "softmax.h5"), "a") as f:
+        X = torch.tensor(f["one_hot"][()])
+        references = torch.tensor(f["references"][()]).float()
+        name = "expected/deeplift_shap_float64/hypothetical_attributions"
+        if name in f:
+            del f[name]
+        f[name] = float64_expected(model, X, references, int(f.attrs["target"]))
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--float64", action="store_true",
+                        help="only add the float64 evaluation to the committed files")
+    if parser.parse_args().float64:
+        add_float64()
+        return
     from tangermeme.deep_lift_shap import deep_lift_shap
     from tangermeme.ersatz import dinucleotide_shuffle
     torch.manual_seed(4)
@@ -53,6 +91,7 @@ def main():
         f["one_hot"] = X.numpy()
         f["references"] = references.numpy().astype(np.uint8)
         f["expected/deeplift_shap/hypothetical_attributions"] = hypothetical.numpy()
+    add_float64()
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ PairPass run_pairs(Model& model, const torch::Tensor& inputs, const torch::Tenso
   const int64_t s = inputs.size(0), p = references.size(0);
   PairLayoutGuard layout({s, owner});
   auto pass = target_gradient(model, torch::cat({inputs, references}), target, /*seeded_from=*/s);
-  return {pass.grad.narrow(0, s, p), pass.outputs};
+  return {pass.grad.narrow(0, s, p).to(torch::kFloat32), pass.outputs.to(torch::kFloat32)};
 }
 
 }  // namespace
@@ -46,8 +46,16 @@ RuledModel prepare_model(const Model& model) {
   auto rewritten = rewrite_for_deeplift(model.module());
   log::debug("DeepLIFT graph of '" + model.path() + "':\n" +
              rewritten.module.get_method("forward").graph()->toString());
+  const auto dtype = rewritten.ill_conditioned ? torch::kFloat64 : torch::kFloat32;
+  if (rewritten.ill_conditioned) {
+    // The rewritten module is a copy: the caller's model keeps its float32 parameters.
+    rewritten.module.to(dtype);
+    log::info("DeepLIFT runs in float64 on '" + model.path() +
+              "': its softmax rule divides by differences of activations, which float32 "
+              "rounding would move");
+  }
   return {Model::from_module(std::move(rewritten.module), model.path(), model.device()),
-          std::move(rewritten.unruled_ops)};
+          std::move(rewritten.unruled_ops), dtype};
 }
 
 void run_deeplift(RuledModel& ruled, const torch::Tensor& one_hot, const Plan& plan,
@@ -72,7 +80,7 @@ void run_deeplift(RuledModel& ruled, const torch::Tensor& one_hot, const Plan& p
                                 .to(device, torch::kFloat32)
                                 .view({s * plan.references, 4, length})
                                 .index_select(0, pair_index);
-    const auto pass = run_pairs(model, x, references, owner, target);
+    const auto pass = run_pairs(model, x.to(ruled.dtype), references.to(ruled.dtype), owner, target);
     const auto& m = pass.multipliers;
 
     // hyp_k[i] = m_k,i - sum_c r_k,c m_k,c, averaged over the sequence's references.

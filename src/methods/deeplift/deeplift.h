@@ -28,6 +28,9 @@ struct Plan {
 struct RuledModel {
   Model model;
   std::set<std::string> unruled_ops;
+  // The dtype passes run in: float32, or float64 for ill-conditioned rules
+  // (graph_rewrite.h). Results are float32 either way.
+  torch::ScalarType dtype = torch::kFloat32;
 };
 RuledModel prepare_model(const Model& model);
 

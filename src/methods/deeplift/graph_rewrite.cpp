@@ -151,6 +151,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
                                    {in[1], in[2], in[3], in[4], in[5]}));
     } else if (kind == "aten::softmax") {
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_softmax", {node->inputs()[1]}));
+      out.ill_conditioned = true;
     } else if (detached_factor && input_dependent[0] != input_dependent[1]) {
       Value* w = node->inputs()[input_dependent[0] ? 1 : 0];
       Value* c = node->inputs()[input_dependent[0] ? 0 : 1];

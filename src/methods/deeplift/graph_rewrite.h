@@ -13,6 +13,13 @@ namespace seqattr::deeplift {
 struct RewrittenModel {
   torch::jit::Module module;          // frozen, with rule ops inserted
   std::set<std::string> unruled_ops;  // input-dependent ops with no rule: gradients pass
+  // A rule whose result is ill-conditioned in the activations themselves, not only in how it
+  // is evaluated: softmax's rescale divides softmax(x)_i - softmax(r)_i, which the other
+  // positions' changes move through the normaliser, by x_i - r_i. Where x_i - r_i is small
+  // the multiplier is large and its relative error is that of x_i - r_i: float32 rounding of
+  // x and r (2e-4 of the largest attribution on tests/data/softmax.pt, and different on every
+  // CPU's kernels). Such models are explained with float64 activations.
+  bool ill_conditioned = false;
 };
 
 // `module` must be in eval mode; it is not changed.
