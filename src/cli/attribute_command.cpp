@@ -25,7 +25,8 @@ std::string describe(const JobSummary& s) {
 }
 
 void declare_options(CLI::App* cmd, AttributeOptions& o) {
-  cmd->add_option("--model", o.model, "TorchScript model: (N,4,L) one-hot in, (N,T) out")
+  cmd->add_option("--model", o.model,
+                  "TorchScript model: one-hot in, (N,T) out, or see --head and --reduce")
       ->required();
   cmd->add_option("--fasta", o.fasta, "Input sequences, all the same length (plain or gzipped)");
   cmd->add_option("--bed", o.bed,
@@ -54,8 +55,7 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
   cmd->add_flag("--resume", o.resume,
                 "Continue an interrupted run from the finished parts kept in OUTPUT.parts/ "
                 "(the parameters must match)");
-  cmd->add_option("--target", o.target,
-                  "Model output column to explain: a number, or a name from MODEL.json");
+  add_model_interface_options(cmd, o.target, o.head, o.reduce, o.input_layout, o.extra_inputs);
   cmd->add_option("--batch-size", o.batch_size,
                   "Model rows per forward/backward pass (bounds memory)")
       ->check(CLI::PositiveNumber);

@@ -18,7 +18,7 @@ void declare_options(CLI::App* cmd, BenchOptions& o, bool& verbose) {
   cmd->add_option("--sequences", o.sequences,
                   "Synthetic random one-hot sequences each repetition explains");
   cmd->add_option("--seed", o.seed, "Seed of the synthetic sequences and of the shuffles");
-  cmd->add_option("--target", o.target, "Model output column: a number, or a name from MODEL.json");
+  add_model_interface_options(cmd, o.target, o.head, o.reduce, o.input_layout, o.extra_inputs);
   cmd->add_option("--methods", o.methods,
                   "Comma-separated methods: ig (integrated_gradients), gradient, "
                   "input_x_gradient, integrated_gradients, deeplift, deeplift_shap, ism");

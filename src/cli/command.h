@@ -21,12 +21,19 @@ Command export_modisco_command(CLI::App& app);
 Command logo_command(CLI::App& app);
 Command report_command(CLI::App& app);
 Command bench_command(CLI::App& app);
+Command inspect_command(CLI::App& app);
 
 // The positional input (a seqattr output file) and the required --output/-o of the commands
 // that read one output and write one file from it (logo, report, export-bigwig).
 void add_input_and_output(CLI::App* cmd, std::string& input, std::string& output,
                           const std::string& output_help,
                           const std::string& input_help = "seqattr output file (HDF5)");
+
+// How the model is read (engine/model_adapter.h): --target, --head, --reduce,
+// --input-layout, --extra-inputs. Shared by attribute, bench and inspect.
+void add_model_interface_options(CLI::App* cmd, std::string& target, std::string& head,
+                                 std::string& reduce, std::string& input_layout,
+                                 std::string& extra_inputs);
 
 // The command line as one shell-quoted string, stored in outputs.
 const std::string& command_line();

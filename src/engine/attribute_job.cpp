@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/device.h"
 #include "engine/model.h"
+#include "engine/model_adapter.h"
 #include "engine/model_metadata.h"
 #include "engine/prepared_method.h"
 #include "engine/progress.h"
@@ -67,7 +68,11 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"shard", o.shard},
           {"resume", o.resume},
           {"method", o.method},
-          {"target", target_json(o.target)},
+          {"target", o.target.empty() ? nlohmann::json(nullptr) : target_json(o.target)},
+          {"head", o.head},
+          {"reduce", o.reduce},
+          {"input_layout", o.input_layout},
+          {"extra_inputs", o.extra_inputs},
           {"batch_size", o.batch_size},
           {"device", o.device},
           {"threads", o.threads},
@@ -140,6 +145,13 @@ void validate(const AttributeOptions& o) {
   }
   if (o.ism_mode != "naive" && o.ism_mode != "fast" && o.ism_mode != "auto") {
     throw InputError("--ism-mode '" + o.ism_mode + "': expected naive, fast or auto");
+  }
+  if (!o.reduce.empty()) parse_reduction(o.reduce);
+  if (!o.input_layout.empty() && o.input_layout != "ncl" && o.input_layout != "nlc") {
+    throw InputError("--input-layout '" + o.input_layout + "': expected ncl (N, 4, L) or nlc (N, L, 4)");
+  }
+  if (!o.extra_inputs.empty() && o.extra_inputs != "zeros") {
+    throw InputError("--extra-inputs '" + o.extra_inputs + "': expected zeros");
   }
   if (o.save_references && !is_deeplift(method)) {
     throw InputError("--save-references: only the deeplift methods have references");
@@ -269,11 +281,9 @@ void write_empty(const std::string& path, OutputLayout layout) {
 
 }  // namespace
 
-// The options with the model's metadata applied: --target resolved to a column number
-// (named targets), --length defaulting to the model's input length for --bed and --tile.
-AttributeOptions with_model_metadata(AttributeOptions o, int64_t* target) {
-  const auto metadata = read_model_metadata(o.model);
-  *target = resolve_target(o.target, metadata);
+// The options with the model's metadata applied: --length defaulting to the model's input
+// length for --bed and --tile.
+AttributeOptions with_model_metadata(AttributeOptions o, const std::optional<ModelMetadata>& metadata) {
   if (metadata && metadata->input_length > 0 && o.length == 0 && o.fasta.empty() &&
       o.tile.empty()) {
     o.length = metadata->input_length;
@@ -281,10 +291,14 @@ AttributeOptions with_model_metadata(AttributeOptions o, int64_t* target) {
   return o;
 }
 
+ModelInterface model_interface(const AttributeOptions& o) {
+  return {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target};
+}
+
 JobSummary run_attribute(const AttributeOptions& requested, const std::string& command_line) {
   const auto start = std::chrono::steady_clock::now();
-  int64_t target = 0;
-  const AttributeOptions options = with_model_metadata(requested, &target);
+  const auto metadata = read_model_metadata(requested.model);
+  const AttributeOptions options = with_model_metadata(requested, metadata);
   validate(options);
   const int threads = options.threads > 0 ? options.threads
                                           : static_cast<int>(std::thread::hardware_concurrency());
@@ -294,10 +308,14 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
 
   const auto source = open_sequence_source(options);
   const int64_t sequences = source->size(), length = source->length();
-  auto model = Model::load(options.model, device);
+  auto adapted = load_adapted_model(options.model, model_interface(options), metadata, length, device);
+  auto& model = adapted.model;
+  const int64_t target = adapted.target;
+  if (adapted.adapted) log::debug("model adapter of '" + options.model + "':\n" + adapted.source);
   const auto model_sha256 = sha256_of_file(options.model, "--model");
   const int64_t outputs = probe_outputs(model, source->read(0, 1).one_hot, target);
-  const auto method = prepare_method(options, model, target, outputs, sequences, length);
+  auto method = prepare_method(options, model, target, outputs, sequences, length);
+  method.notes.update(adapter_notes(adapted));
 
   RunPlan plan;
   const auto identity = run_identity(options, model_sha256, *source);
@@ -351,7 +369,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   }
 
   log::info(c10::str(options.method, ": ", summary.sequences, " sequences of ", length,
-                     " bp, target ", options.target, ", ", options.batch_size,
+                     " bp, target ", options.target.empty() ? std::string("0") : options.target, ", ", options.batch_size,
                      " model rows per pass on ", device.str(), " (", threads, " threads)"));
   ProgressBar bar(options.method, summary.sequences, ProgressBar::wanted(options.quiet));
   int64_t finished = summary.resumed;

@@ -23,7 +23,15 @@ struct AttributeOptions {
   std::string shard;   // "I/N"; empty: from a Slurm array's environment, else the whole run
   bool resume = false;
   std::string method;
-  std::string target = "0";  // output column: a number, or a name from the model's JSON
+  // Output column: a number, or a name from the model's JSON; empty: column 0, or for the
+  // profile reductions the whole head. (The profile reductions pick a track with it.)
+  std::string target;
+  // How the model is read (engine/model_adapter.h); empty: MODEL.json's default, else the
+  // built-in one (the only head, no reduction, ncl, no extra inputs).
+  std::string head;
+  std::string reduce;
+  std::string input_layout;
+  std::string extra_inputs;
   int64_t batch_size = 128;  // model rows per forward/backward pass
   std::string device = "auto";
   int threads = 0;  // 0: every core

@@ -22,6 +22,7 @@
 #include "engine/device.h"
 #include "engine/model.h"
 #include "engine/model_flops.h"
+#include "engine/model_adapter.h"
 #include "engine/model_metadata.h"
 #include "engine/prepared_method.h"
 #include "methods/method.h"
@@ -315,6 +316,10 @@ AttributeOptions method_options(const BenchOptions& o, const std::string& method
   a.model = o.model;
   a.method = method;
   a.target = o.target;
+  a.head = o.head;
+  a.reduce = o.reduce;
+  a.input_layout = o.input_layout;
+  a.extra_inputs = o.extra_inputs;
   a.batch_size = batch_size;
   a.device = device.str();
   a.threads = threads;
@@ -520,11 +525,13 @@ void run_bench(const BenchOptions& o, const std::function<void(const BenchRow&)>
   Context c;
   c.options = &o;
   c.length = resolve_length(o, metadata);
-  c.target = resolve_target(o.target, metadata);
   c.cpu = cpu_model();
   c.one_hot = synthetic_one_hot(o.sequences, c.length, o.seed);
   for (const auto& device : devices) {
-    auto model = Model::load(o.model, device);
+    auto adapted = load_adapted_model(
+        o.model, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target}, metadata, c.length, device);
+    auto& model = adapted.model;
+    c.target = adapted.target;
     c.outputs = probe_outputs(model, c.one_hot, c.target);
     if (&device == &devices.front()) c.forward_flops = count_flops(model, c.length);
     for (const auto& precision : precisions) {

@@ -31,7 +31,12 @@ struct BenchOptions {
   int64_t length = 0;      // 0: input_length from the model's JSON file (model_metadata.h)
   int64_t sequences = 32;  // synthetic random one-hot sequences, drawn with `seed`
   uint64_t seed = 0;
-  std::string target = "0";
+  // How the model is read, as `seqattr attribute` takes them (engine/model_adapter.h).
+  std::string target;
+  std::string head;
+  std::string reduce;
+  std::string input_layout;
+  std::string extra_inputs;
   // Comma-separated lists; every combination is run.
   std::string methods = "ig,deeplift_shap,ism";  // seqattr's names, and `ig`
   std::string batch_sizes = "128";               // model rows per pass, as --batch-size

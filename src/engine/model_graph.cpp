@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/runtime/operator.h>
 
@@ -37,6 +38,9 @@ ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing
   torch::jit::Inline(*out.graph);
   if (freezing == Freezing::KeepAttributes) fold_eval_mode(*out.graph);
   torch::jit::ConstantPropagation(out.graph);
+  // A head picked from a tuple (model_adapter.h) reads its element directly; the other
+  // heads' operations are then dead code.
+  torch::jit::LowerSimpleTuples(out.graph);
   torch::jit::EliminateDeadCode(out.graph);
   torch::jit::RemoveListMutation(out.graph);
   torch::jit::InplaceToFunctionalActivation(out.graph);

@@ -34,6 +34,10 @@ std::optional<ModelMetadata> read_model_metadata(const std::string& model_path) 
     const auto json = nlohmann::json::parse(in);
     metadata.input_length = json.value("input_length", int64_t{0});
     metadata.targets = json.value("targets", std::vector<std::string>{});
+    metadata.heads = json.value("heads", std::vector<std::string>{});
+    metadata.default_head = json.value("default_head", std::string());
+    metadata.default_reduce = json.value("default_reduce", std::string());
+    metadata.input_layout = json.value("input_layout", std::string());
     const auto alphabet = json.value("alphabet", std::string("ACGT"));
     if (alphabet != "ACGT") {
       throw InputError("model metadata '" + metadata.path + "': alphabet '" + alphabet +

@@ -1,7 +1,12 @@
 #pragma once
 // The optional JSON file beside a model (M.json for M.pt) that names its outputs and input:
-//   {"input_length": 1000, "alphabet": "ACGT", "targets": ["counts", ...]}
-// With it, --target takes a name and --length defaults to the input length.
+//   {"input_length": 1000, "alphabet": "ACGT", "targets": ["counts", ...],
+//    "heads": ["profile", "counts"], "default_head": "counts", "default_reduce": "none",
+//    "input_layout": "ncl"}
+// With it, --target takes a name, --head a head's name and --length defaults to the input
+// length. `targets` name the columns of the explained output (after head and reduction);
+// `heads` name the elements of a tuple or list output, in order; the defaults apply when
+// --head, --reduce and --input-layout are not given (default_reduce only to default_head).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +18,10 @@ struct ModelMetadata {
   std::string path;          // the JSON file
   int64_t input_length = 0;  // 0: not given
   std::vector<std::string> targets;
+  std::vector<std::string> heads;
+  std::string default_head;    // "": none
+  std::string default_reduce;  // "": none
+  std::string input_layout;    // "": ncl
 };
 
 // The metadata beside `model_path`, when that file exists. Throws InputError naming the

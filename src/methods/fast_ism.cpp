@@ -1,6 +1,10 @@
 #include "methods/fast_ism.h"
 
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
 #include <algorithm>
+#include <numeric>
+#include <optional>
 
 #include "engine/model_graph.h"
 #include "methods/fast_ism_pass.h"
@@ -15,6 +19,80 @@ FastIsmPlan FastIsmPlan::analyse(const Model& model) {
   return analyse(model.module(), model.device());
 }
 
+namespace {
+
+// A traced model's convolutions are aten::_convolution (or aten::convolution) with every
+// argument spelled out; a 1-d one that is not transposed becomes the aten::conv1d that the
+// windowed rules know.
+void canonicalise_convolutions(torch::jit::Graph& graph) {
+  std::vector<Node*> convolutions;
+  for (Node* node : graph.nodes()) {
+    const std::string kind = node->kind().toQualString();
+    if (kind != "aten::_convolution" && kind != "aten::convolution") continue;
+    // (input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, ...)
+    const auto weight = torch::jit::toIValue(node->inputs().at(1));
+    const auto transposed = torch::jit::toIValue(node->inputs().at(6));
+    if (!weight || !weight->isTensor() || weight->toTensor().dim() != 3 || !transposed ||
+        transposed->toBool()) {
+      continue;
+    }
+    convolutions.push_back(node);
+  }
+  for (Node* node : convolutions) {
+    torch::jit::WithInsertPoint guard(node);
+    const auto in = node->inputs();
+    Value* conv = graph.insert(c10::Symbol::fromQualString("aten::conv1d"),
+                               {in[0], in[1], in[2], in[3], in[4], in[5], in[8]});
+    node->output()->replaceAllUsesWith(conv);
+    node->destroy();
+  }
+}
+
+// The permutation a permute or transpose node applies to a tensor of `rank` dimensions, or
+// none when its arguments are not constants.
+std::optional<std::vector<int64_t>> permutation_of(const Node* node, int64_t rank) {
+  const std::string kind = node->kind().toQualString();
+  std::vector<int64_t> order(rank);
+  std::iota(order.begin(), order.end(), 0);
+  const auto normal = [rank](int64_t d) { return d < 0 ? d + rank : d; };
+  if (kind == "aten::permute") {
+    const auto dims = torch::jit::toIValue(node->inputs().at(1));
+    if (!dims || !dims->isIntList() || static_cast<int64_t>(dims->toIntVector().size()) != rank) {
+      return std::nullopt;
+    }
+    const auto list = dims->toIntVector();
+    for (int64_t i = 0; i < rank; ++i) order[i] = normal(list[i]);
+    return order;
+  }
+  if (kind == "aten::transpose") {
+    const auto a = torch::jit::toIValue(node->inputs().at(1));
+    const auto b = torch::jit::toIValue(node->inputs().at(2));
+    if (!a || !b || !a->isInt() || !b->isInt()) return std::nullopt;
+    std::swap(order[normal(a->toInt())], order[normal(b->toInt())]);
+    return order;
+  }
+  return std::nullopt;
+}
+
+// A permute undone by the next one (an (N, L, 4) model's own permute after the adapter's,
+// --input-layout nlc) is no operation: its reader reads the first one's input.
+void drop_inverse_permutes(torch::jit::Graph& graph) {
+  constexpr int64_t kRank = 3;  // one-hot batches; other ranks are left alone
+  for (Node* node : graph.nodes()) {
+    Node* first = node->inputs().empty() ? nullptr : node->inputs().at(0)->node();
+    if (!first || first->kind() == c10::prim::Param) continue;
+    const auto outer = permutation_of(node, kRank);
+    const auto inner = permutation_of(first, kRank);
+    if (!outer || !inner) continue;
+    bool identity = true;
+    for (int64_t i = 0; i < kRank; ++i) identity = identity && (*inner)[(*outer)[i]] == i;
+    if (identity) node->output()->replaceAllUsesWith(first->inputs().at(0));
+  }
+  torch::jit::EliminateDeadCode(graph.block());
+}
+
+}  // namespace
+
 FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::Device& device) {
   FastIsmPlan plan;
   plan.device_ = device;
@@ -25,16 +103,23 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
   auto forward = inlined_forward(module, Freezing::Freeze);  // no gradients: detach is moot
   plan.frozen_ = forward.module;
   plan.graph_ = forward.graph;
+  canonicalise_convolutions(*plan.graph_);
+  drop_inverse_permutes(*plan.graph_);
   for (const Node* node : plan.graph_->nodes()) {
     if (!node->blocks().empty()) {
       plan.reason_ = std::string("control flow (") + node->kind().toQualString() + ")";
       return plan;
     }
   }
-  // The first operation on the input decides whether windowing helps at all.
+  // The first operation on the input decides whether windowing helps at all. Shape queries
+  // (a traced model's sizes) are not data.
   const Value* input = plan.graph_->inputs().at(1);
   for (const auto& use : input->uses()) {
     const std::string kind = use.user->kind().toQualString();
+    if (kind == "aten::size" || kind == "aten::dim" || kind == "prim::dtype" ||
+        kind == "prim::device") {
+      continue;
+    }
     if (!fast_ism::windows_from_input(kind)) {
       plan.reason_ = "the input's first operation " + kind + " is not windowed";
       return plan;

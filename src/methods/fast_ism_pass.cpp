@@ -213,6 +213,7 @@ class MutantPass {
   bool rule_whole_slice(Node* node);
   bool rule_linear_map(Node* node);
   void run_generic(Node* node);
+  bool run_constant_fill(Node* node);
   bool run_generic_wide(Node* node);
 
   // A slot like `in` (same rows and window) holding `delta` for `node`'s output.
@@ -238,8 +239,18 @@ class MutantPass {
 
 bool MutantPass::apply_rule(Node* node) {
   const std::string kind = kind_of(node);
+  // Values computed from the mutants' sizes (a traced model's aten::size, NumToTensor, Int
+  // and arithmetic on them) carry no change: the generic path runs them as they are.
+  if (std::none_of(node->inputs().begin(), node->inputs().end(), [&](const Value* v) {
+        return is_change(v) || (dependent(v) && slot(v).kind == Slot::Kind::List);
+      })) {
+    return false;
+  }
   if (kind == "prim::ListConstruct") return rule_list(node);
-  if (kind == "aten::size" || kind == "aten::dim") return rule_shape(node);
+  if (kind == "aten::size" || kind == "aten::dim" || kind == "prim::dtype" ||
+      kind == "prim::device") {
+    return rule_shape(node);
+  }
   if (node->outputs().size() != 1 ||
       node->output()->type()->kind() != c10::TypeKind::TensorType) {
     return false;
@@ -271,11 +282,15 @@ bool MutantPass::apply_rule(Node* node) {
   return false;
 }
 
-// Sizes are the reference's, with B rows.
+// Sizes are the reference's, with B rows; dtype, device and rank are the reference's.
 bool MutantPass::rule_shape(Node* node) {
   const Value* x = node->inputs().at(0);
   std::vector<c10::IValue> inputs;
   if (!is_change(x) || !arguments(node, 1, &inputs)) return false;
+  if (kind_of(node) != "aten::size") {
+    set(node->output(), value_slot(reference_.at(node->output())));
+    return true;
+  }
   const auto& reference = slot(x).reference;
   inputs.insert(inputs.begin(), reference);
   auto out = run_node(node, inputs).at(0);
@@ -699,8 +714,10 @@ bool MutantPass::rule_length_reduction(Node* node) {
   const auto dims = args.at(0).toIntVector();
   const int64_t last = in.reference.dim() - 1;
   if (dims.size() != 1 || (dims[0] != -1 && dims[0] != last)) return false;
-  auto delta = in.delta.sum(-1, args.at(1).toBool());
+  // Summed in float64: the terms of a profile's weighted sum cancel, far below their size.
+  auto delta = in.delta.to(torch::kDouble).sum(-1, args.at(1).toBool());
   if (kind_of(node) == "aten::mean") delta = delta / static_cast<double>(in.length());
+  delta = delta.to(in.delta.scalar_type());
   set(node->output(), dense_slot(reference_output(node), delta));
   return true;
 }
@@ -724,10 +741,12 @@ bool MutantPass::rule_softmax(Node* node) {
   const auto s = in.kind == Slot::Kind::Window
                      ? reference_rows(probabilities, in.lo, in.width())
                      : probabilities;
-  const auto u = torch::expm1(in.delta);
-  const auto w = (s * u).sum(dim, /*keepdim=*/true);
-  const auto delta = log ? in.delta - torch::log1p(w) : s * (u - w) / (1 + w);
-  set(node->output(), like(in, node, delta));
+  // In float64: w sums terms of both signs, and its error reaches every position's change
+  // (and, through a softmax-weighted sum, the whole profile value).
+  const auto u = torch::expm1(in.delta.to(torch::kDouble));
+  const auto w = (s.to(torch::kDouble) * u).sum(dim, /*keepdim=*/true);
+  const auto delta = log ? in.delta.to(torch::kDouble) - torch::log1p(w) : s * (u - w) / (1 + w);
+  set(node->output(), like(in, node, delta.to(in.delta.scalar_type())));
   return true;
 }
 
@@ -773,6 +792,10 @@ bool MutantPass::rule_linear_map(Node* node) {
       if (changing >= 0) return false;
       changing = static_cast<int>(i);
       inputs.push_back(to_dense(slot(v)).delta);
+      // Sums and means add their terms in float64 (as rule_length_reduction does).
+      if (kind_of(node) == "aten::sum" || kind_of(node) == "aten::mean") {
+        inputs.back() = inputs.back().toTensor().to(torch::kDouble);
+      }
       continue;
     }
     c10::IValue arg;
@@ -780,8 +803,8 @@ bool MutantPass::rule_linear_map(Node* node) {
     inputs.push_back(static_cast<int>(i) == bias ? c10::IValue() : arg);
   }
   if (changing < 0) return false;
-  const auto delta = run_tensor_node(node, std::move(inputs));
   const auto out_reference = reference_.at(node->output()).toTensor();
+  const auto delta = run_tensor_node(node, std::move(inputs)).to(out_reference.scalar_type());
   if (out_reference.dim() == 0 || out_reference.size(0) != 2 || delta.dim() != out_reference.dim() ||
       delta.size(0) != rows_) {
     return false;  // the batch dimension did not survive
@@ -846,7 +869,7 @@ bool MutantPass::rule_windowed_linear(Node* linear) {
 // in the model's dtype, a tensor output's change then being its difference from the
 // reference (rounded at the size of the values, not of the change).
 void MutantPass::run_generic(Node* node) {
-  if (run_generic_wide(node)) return;
+  if (run_constant_fill(node) || run_generic_wide(node)) return;
   std::vector<c10::IValue> inputs;
   for (const Value* v : node->inputs()) {
     inputs.push_back(dependent(v) ? mutant_value(slot(v)) : reference_.at(v));
@@ -865,6 +888,25 @@ void MutantPass::run_generic(Node* node) {
       set(node->outputs()[i], value_slot(outputs[i]));
     }
   }
+}
+
+// zeros, ones or full of the mutants' sizes (an adapter's zeros for a model's control
+// tracks): every row equals the reference's, so a (B, C, L) one is an empty window, which
+// windowed readers (a concatenation along channels) keep windowed.
+bool MutantPass::run_constant_fill(Node* node) {
+  static const std::set<std::string> fills = {"aten::zeros", "aten::ones", "aten::full",
+                                              "aten::zeros_like", "aten::ones_like",
+                                              "aten::full_like", "aten::new_zeros"};
+  if (!fills.count(kind_of(node))) return false;
+  for (const Value* v : node->inputs()) {
+    if (is_change(v) && kind_of(node).find("_like") == std::string::npos) return false;
+  }
+  const auto& reference = reference_.at(node->output());
+  if (!reference.isTensor() || reference.toTensor().dim() != 3 || reference.toTensor().size(0) != 2) {
+    return false;
+  }
+  set(node->output(), empty_window(reference_output(node), rows_));
+  return true;
 }
 
 // run_generic in float64, on the mutants' values and on the reference's, so that a tensor

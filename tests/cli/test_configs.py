@@ -4,7 +4,8 @@ values reach the output's parameters.
 
 A preset that names a target runs on a model whose MODEL.json has that target: the default
 model (counts and one head per motif) or mini_bpnet (counts and profile, like a chrombpnet
-model), given a MODEL.json here."""
+model), given a MODEL.json here. A preset that names a head (the chrombpnet presets) runs
+on a raw, traced bpnet-lite BPNet, whose (profile, counts) output needs no MODEL.json."""
 import glob
 import json
 import os
@@ -30,15 +31,25 @@ class Presets(TempDirTest):
         return self.write(name, "".join(">" + record for record in records))
 
     def models(self):
-        """(model, fasta, targets) for each model a preset may run on."""
+        """(model, fasta, targets, heads) for each model a preset may run on."""
         with open(os.path.splitext(DEFAULT_MODEL)[0] + ".json") as f:
             default_targets = json.load(f)["targets"]
         bpnet = self.path("mini_bpnet.pt")
         shutil.copy(data("mini_bpnet.pt"), bpnet)
         self.write("mini_bpnet.json", json.dumps(
             {"input_length": 160, "alphabet": "ACGT", "targets": ["counts", "profile"]}))
-        return [(DEFAULT_MODEL, self.few_records(HELDOUT, "default.fa"), default_targets),
-                (bpnet, self.few_records(data("mini_bpnet.fa"), "bpnet.fa"), ["counts", "profile"])]
+        raw = self.path("bpnetlite.pt")  # without the fixture's MODEL.json
+        shutil.copy(data(os.path.join("bpnetlite", "bpnet.pt")), raw)
+        return [(DEFAULT_MODEL, self.few_records(HELDOUT, "default.fa"), default_targets, []),
+                (bpnet, self.few_records(data("mini_bpnet.fa"), "bpnet.fa"), ["counts", "profile"], []),
+                (raw, self.few_records(data(os.path.join("bpnetlite", "seqs.fa")), "raw.fa"), [],
+                 ["profile", "counts"])]
+
+    @staticmethod
+    def runs_on(values, targets, heads):
+        if "head" in values:
+            return values["head"] in heads
+        return str(values.get("target", targets[0] if targets else "0")) in targets
 
     def test_each_preset_runs(self):
         presets = sorted(glob.glob(os.path.join(CONFIGS, "*.toml")))
@@ -47,9 +58,9 @@ class Presets(TempDirTest):
         for preset in presets:
             values = preset_values(preset)
             with self.subTest(preset=os.path.basename(preset)):
-                runs = [(model, fasta) for model, fasta, targets in models
-                        if str(values.get("target", targets[0])) in targets]
-                self.assertTrue(runs, "no model has the preset's target")
+                runs = [(model, fasta) for model, fasta, targets, heads in models
+                        if self.runs_on(values, targets, heads)]
+                self.assertTrue(runs, "no model has the preset's target or head")
                 model, fasta = runs[0]
                 out = self.path(os.path.basename(preset) + ".h5")
                 extra = [] if "method" in values else ["--method", "integrated_gradients"]
@@ -61,9 +72,10 @@ class Presets(TempDirTest):
                     self.assertEqual(parameters[key.replace("-", "_")], value, key)
 
     def test_chrombpnet_presets_cover_counts_and_profile(self):
-        targets = {preset_values(path).get("target")
+        presets = {preset_values(path).get("head"): preset_values(path)
                    for path in glob.glob(os.path.join(CONFIGS, "chrombpnet-deepshap*.toml"))}
-        self.assertEqual(targets, {"counts", "profile"})
+        self.assertEqual(set(presets), {"counts", "profile"})
+        self.assertEqual(presets["profile"]["reduce"], "chrombpnet-profile")
         for path in glob.glob(os.path.join(CONFIGS, "chrombpnet-deepshap*.toml")):
             values = preset_values(path)
             self.assertEqual((values["method"], values["n-shuffles"], values["seed"],

@@ -51,8 +51,8 @@ RuledModel prepare_model(const Model& model) {
     // The rewritten module is a copy: the caller's model keeps its float32 parameters.
     rewritten.module.to(dtype);
     log::info("DeepLIFT runs in float64 on '" + model.path() +
-              "': its softmax rule divides by differences of activations, which float32 "
-              "rounding would move");
+              "': its softmax (or profile scaling) rule divides by differences of "
+              "activations, which float32 rounding would move");
   }
   return {Model::from_module(std::move(rewritten.module), model.path(), model.device()),
           std::move(rewritten.unruled_ops), dtype};

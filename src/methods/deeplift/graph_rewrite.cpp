@@ -94,6 +94,14 @@ bool blocks_use(const Node* node, const std::unordered_set<const Value*>& values
   return false;
 }
 
+// Whether every reader of `value` is aten::detach.
+bool only_detached(const Value* value) {
+  const auto& uses = value->uses();
+  return !uses.empty() && std::all_of(uses.begin(), uses.end(), [](const torch::jit::Use& use) {
+    return use.user->kind() == c10::Symbol::fromQualString("aten::detach");
+  });
+}
+
 }  // namespace
 
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
@@ -145,10 +153,18 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
 
     if (rescale_ops().count(kind) && input_dependent[0]) {
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
+    } else if (kind == "seqattr::profile_logit_scaling") {
+      // bpnet-lite's rule: z * softmax(z) as one elementwise nonlinearity, each element's
+      // multiplier its own secant. Ill-conditioned as softmax's rule is (graph_rewrite.h).
+      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
+      out.ill_conditioned = true;
     } else if (kind == "aten::max_pool1d") {
       const auto in = node->inputs();
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_max_pool1d",
                                    {in[1], in[2], in[3], in[4], in[5]}));
+    } else if (kind == "aten::softmax" && only_detached(node->output())) {
+      // chrombpnet's stop-gradient weights: no gradient flows through it, so no rule.
+      continue;
     } else if (kind == "aten::softmax") {
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_softmax", {node->inputs()[1]}));
       out.ill_conditioned = true;

@@ -18,7 +18,8 @@ struct RewrittenModel {
   // positions' changes move through the normaliser, by x_i - r_i. Where x_i - r_i is small
   // the multiplier is large and its relative error is that of x_i - r_i: float32 rounding of
   // x and r (2e-4 of the largest attribution on tests/data/softmax.pt, and different on every
-  // CPU's kernels). Such models are explained with float64 activations.
+  // CPU's kernels). bpnet-lite's profile rule (z * softmax(z) rescaled as one op) is so too.
+  // Such models are explained with float64 activations.
   bool ill_conditioned = false;
 };
 
