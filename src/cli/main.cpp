@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "Preset file (TOML, see configs/); command-line flags override it");
   const std::vector<Command> commands = {attribute_command(app), merge_command(app),
                                          export_bigwig_command(app), export_modisco_command(app),
-                                         logo_command(app), report_command(app), bench_command(app)};
+                                         logo_command(app), report_command(app), bench_command(app),
+                                         inspect_command(app)};
 
   try {
     app.parse(argc, argv);

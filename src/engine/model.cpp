@@ -32,6 +32,10 @@ std::string shape_string(c10::IntArrayRef sizes) {
 
 }  // namespace
 
+std::string forward_error_cause(const std::exception& e) {
+  return script_error_cause(message_without_backtrace(e));
+}
+
 Model Model::load(const std::string& path, const torch::Device& device) {
   if (!std::ifstream(path)) throw InputError("--model '" + path + "': cannot open file");
   torch::jit::Module module;
@@ -59,7 +63,7 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
     output = module_.forward({batch});
   } catch (const std::exception& e) {  // c10::Error, or the interpreter's own runtime_error
     throw InputError("--model '" + path_ + "': forward failed on input of shape " +
-                     shape_string(batch.sizes()) + ": " + script_error_cause(message_without_backtrace(e)));
+                     shape_string(batch.sizes()) + ": " + forward_error_cause(e));
   }
   if (!output.isTensor()) {
     throw InputError("--model '" + path_ + "': output must be a tensor of shape (N, T), got " +

@@ -34,6 +34,10 @@ class Model {
   torch::Device device_;
 };
 
+// What went wrong in a TorchScript forward: its cause (the interpreter's errors open with a
+// generic line and end with the cause), without a backtrace.
+std::string forward_error_cause(const std::exception& e);
+
 // Model outputs for `inputs` (N, 4, L), computed without autograd in passes of at most
 // `batch_rows` rows. Returns (N, T) float32 on the CPU.
 torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_rows);

@@ -83,11 +83,6 @@ torch::Tensor sequence_zeros(const std::string& layout, int64_t length, const to
   return layout == "nlc" ? x.permute({0, 2, 1}) : x;
 }
 
-std::string message_of(const std::exception& e) {
-  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
-  return torch_error ? torch_error->what_without_backtrace() : e.what();
-}
-
 // A saved TorchScript model records no shapes for its inputs, so the zeros' shape is the
 // first the forward accepts: (N, c, L) for c = 1, 2, ..., then (N, c), the same for every
 // extra input (bpnet-lite's control tracks: (N, n_control_tracks, L)).
@@ -134,7 +129,7 @@ c10::IValue probe(torch::jit::Module& module, const std::string& path, const std
                      (layout == "nlc" ? "(2, " + std::to_string(length) + ", 4)"
                                       : "(2, 4, " + std::to_string(length) + ")") +
                      (layout == "ncl" ? " (if it takes (N, L, 4), give --input-layout nlc)" : "") +
-                     ": " + first_line(message_of(e)));
+                     ": " + forward_error_cause(e));
   }
 }
 

@@ -134,8 +134,14 @@ namespace {
 
 struct Reference {
   Env values;                          // every value of the graph, in the model's dtype
+  Env exact;                           // small floating values as computed (float64)
   fast_ism::PrecomputedTerms terms;    // computed before rounding, then rounded
 };
+
+// Values of at most this many elements a row are kept in float64 as well: a model's tail
+// after its last per-position layer (profile logits, their softmax), whose rules multiply
+// changes by the reference. The trunk's wide activations are not (memory).
+constexpr int64_t kExactElementsPerRow = 1 << 16;
 
 // Every value of `graph` on `input` (two copies of it, so that an operation's batch dimension
 // can be told from other dimensions), computed in `compute` and kept in `storage`, and the
@@ -166,7 +172,16 @@ Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
   for (auto& [node, list] : terms) {
     for (auto& t : list) t = t.to(storage);
   }
-  return {std::move(env), std::move(terms)};
+  Env exact;
+  if (compute != storage) {
+    for (const auto& [value, v] : computed) {
+      if (v.isTensor() && v.toTensor().is_floating_point() && v.toTensor().dim() > 0 &&
+          v.toTensor().numel() <= 2 * kExactElementsPerRow) {
+        exact[value] = v;
+      }
+    }
+  }
+  return {std::move(env), std::move(exact), std::move(terms)};
 }
 
 }  // namespace
@@ -188,6 +203,7 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
     reference = reference_values(*graph_, frozen_._ivalue(), session.input_, dtype_, dtype_);
   }
   session.reference_ = std::move(reference.values);
+  session.exact_ = std::move(reference.exact);
   session.terms_ = std::move(reference.terms);
   return session;
 }
@@ -204,7 +220,7 @@ torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
   std::copy(positions.begin(), positions.end(), position.begin());
   std::copy(bases.begin(), bases.end(), base.begin());
   const auto result =
-      fast_ism::run_mutant_pass(*plan_->graph_, reference_, terms_, input_, position, base);
+      fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base);
   return result.output_change.select(1, target).narrow(0, 0, count).to(torch::kCPU);
 }
 
@@ -213,7 +229,7 @@ int64_t FastIsmPlan::Session::changes_per_mutant() const {
   fast_ism::use_operations(plan_->operations_.get());
   const int64_t middle = input_.size(-1) / 2;
   const std::vector<int64_t> position = {middle, middle}, base = {0, 1};
-  return fast_ism::run_mutant_pass(*plan_->graph_, reference_, terms_, input_, position, base)
+  return fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base)
              .tracked_changes / 2;
 }
 

@@ -55,6 +55,8 @@ class FastIsmPlan {
     friend class FastIsmPlan;
     const FastIsmPlan* plan_ = nullptr;
     std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // batch of 2 copies
+    // Small values (a model's tail) as computed, in float64 (fast_ism_pass.h).
+    std::unordered_map<const torch::jit::Value*, c10::IValue> exact_;
     // Reference-derived terms of ReLU and max-pool nodes (fast_ism_pass.h).
     std::unordered_map<const torch::jit::Node*, std::vector<torch::Tensor>> terms_;
     torch::Tensor input_;  // (1, 4, L) in the model's dtype, on its device

@@ -140,8 +140,8 @@ torch::Tensor pointwise_change(Node* node, const std::vector<c10::IValue>& args,
 
 class MutantPass {
  public:
-  MutantPass(const Env& reference, const PrecomputedTerms& terms, int64_t rows)
-      : reference_(reference), terms_(terms), rows_(rows) {}
+  MutantPass(const Env& reference, const Env* exact, const PrecomputedTerms& terms, int64_t rows)
+      : reference_(reference), exact_(exact), terms_(terms), rows_(rows) {}
 
   bool dependent(const Value* v) const { return slots_.count(v) > 0; }
   const Slot& slot(const Value* v) const { return slots_.at(v); }
@@ -227,7 +227,31 @@ class MutantPass {
                                          : in.reference;
   }
 
+  // `v`'s reference value, one row, in float64: as computed before rounding where the
+  // session kept it (exact_), else the stored value widened. Rules whose change multiplies
+  // the reference (products, softmax, smooth activations) read it: a softmax-weighted
+  // profile's change moves weight between positions whose logits are in the hundreds, and
+  // the logits' float32 rounding alone put that change 5e-5 off.
+  torch::Tensor exact_reference(const Value* v) const {
+    const auto stored = reference_.at(v).toTensor().narrow(0, 0, 1);
+    if (exact_) {
+      const auto found = exact_->find(v);
+      if (found != exact_->end() && found->second.isTensor() &&
+          found->second.toTensor().sizes() == reference_.at(v).toTensor().sizes()) {
+        return found->second.toTensor().narrow(0, 0, 1);
+      }
+    }
+    return stored.to(torch::kDouble);
+  }
+  // The same under `in`'s change (`in` being v's slot).
+  torch::Tensor exact_under(const Value* v, const Slot& in) const {
+    const auto exact = exact_reference(v);
+    if (exact.sizes() != in.reference.sizes()) return reference_under(in).to(torch::kDouble);
+    return in.kind == Slot::Kind::Window ? reference_rows(exact, in.lo, in.width()) : exact;
+  }
+
   const Env& reference_;
+  const Env* exact_;  // may be null
   const PrecomputedTerms& terms_;
   int64_t rows_;
   std::unordered_map<const Value*, Slot> slots_;
@@ -394,7 +418,7 @@ bool MutantPass::rule_pointwise(Node* node) {
     set(node->output(), like(in, node, delta));
     return true;
   }
-  set(node->output(), like(in, node, pointwise_change(node, args, reference, in.delta)));
+  set(node->output(), like(in, node, pointwise_change(node, args, exact_under(x, in), in.delta)));
   return true;
 }
 
@@ -452,29 +476,39 @@ bool MutantPass::rule_binary(Node* node) {
                        sa.reference.sizes() == out_reference.sizes();
   torch::Tensor da, db, ra, rb;
   std::vector<int64_t> lo;
+  const bool product = kind == "aten::mul" || kind == "aten::div";
   if (windows) {
     const Placement union_ = union_of({&sa, &sb}, sa.length());
     lo = union_.lo;
     da = shift_rows(sa.delta, sa.lo, lo, union_.width);
     db = shift_rows(sb.delta, sb.lo, lo, union_.width);
-    if (kind == "aten::mul" || kind == "aten::div") {
-      ra = reference_rows(sa.reference, lo, union_.width);
-      rb = reference_rows(sb.reference, lo, union_.width);
+    if (product) {
+      Slot wide_a = sa, wide_b = sb;
+      wide_a.lo = wide_b.lo = lo;
+      wide_a.delta = da;
+      wide_b.delta = db;
+      ra = exact_under(a, wide_a);
+      rb = exact_under(b, wide_b);
     }
   } else {
     sa = to_dense(sa);
     sb = to_dense(sb);
-    da = sa.delta, db = sb.delta, ra = sa.reference, rb = sb.reference;
+    da = sa.delta, db = sb.delta;
+    if (product) ra = exact_under(a, sa), rb = exact_under(b, sb);
   }
   torch::Tensor delta;
   if (kind == "aten::add") {
     delta = da + db * alpha;
   } else if (kind == "aten::sub") {
     delta = da - db * alpha;
-  } else if (kind == "aten::mul") {
-    delta = da * (rb + db) + ra * db;  // (ra + da)(rb + db) - ra rb
   } else {
-    delta = (da * rb - ra * db) / (rb * (rb + db));  // (ra + da) / (rb + db) - ra / rb
+    // In float64: the two terms can cancel (a softmax-weighted profile's weights and logits
+    // both change), and what follows may sum such terms over every position.
+    const auto wide = [](const torch::Tensor& t) { return t.to(torch::kDouble); };
+    const auto a = wide(da), b = wide(db), r_a = ra, r_b = rb;  // ra, rb: float64
+    delta = kind == "aten::mul" ? a * (r_b + b) + r_a * b             // (ra + da)(rb + db) - ra rb
+                                : (a * r_b - r_a * b) / (r_b * (r_b + b));  // (ra + da)/(rb + db) - ra/rb
+    delta = delta.to(da.scalar_type());
   }
   set(node->output(), windows ? window_slot(out_reference, lo, delta)
                               : dense_slot(out_reference, delta));
@@ -736,15 +770,15 @@ bool MutantPass::rule_softmax(Node* node) {
   const int64_t dim = dim_of(args.at(0), in.reference.dim());
   if (dim == 0) return false;
   if (dim == in.reference.dim() - 1) in = to_dense(in);
-  const auto out_reference = reference_output(node);
-  const auto probabilities = log ? out_reference.exp() : out_reference;
+  const auto exact = exact_reference(node->output());
+  const auto probabilities = log ? exact.exp() : exact;
   const auto s = in.kind == Slot::Kind::Window
                      ? reference_rows(probabilities, in.lo, in.width())
                      : probabilities;
   // In float64: w sums terms of both signs, and its error reaches every position's change
   // (and, through a softmax-weighted sum, the whole profile value).
   const auto u = torch::expm1(in.delta.to(torch::kDouble));
-  const auto w = (s.to(torch::kDouble) * u).sum(dim, /*keepdim=*/true);
+  const auto w = (s * u).sum(dim, /*keepdim=*/true);
   const auto delta = log ? in.delta.to(torch::kDouble) - torch::log1p(w) : s * (u - w) / (1 + w);
   set(node->output(), like(in, node, delta.to(in.delta.scalar_type())));
   return true;
@@ -917,7 +951,13 @@ bool MutantPass::run_generic_wide(Node* node) {
   std::vector<c10::IValue> mutant, reference;
   for (const Value* v : node->inputs()) {
     if (dependent(v) && !slot(v).is_change()) return false;
-    mutant.push_back(cast_floating(dependent(v) ? mutant_value(slot(v)) : reference_.at(v), torch::kDouble));
+    if (dependent(v)) {
+      const auto exact = exact_reference(v);
+      mutant.push_back(exact + to_dense(slot(v)).delta.to(torch::kDouble));
+      reference.push_back(exact);
+      continue;
+    }
+    mutant.push_back(cast_floating(reference_.at(v), torch::kDouble));
     reference.push_back(cast_floating(reference_.at(v), torch::kDouble));
   }
   std::vector<c10::IValue> mutant_out, reference_out;
@@ -935,7 +975,7 @@ bool MutantPass::run_generic_wide(Node* node) {
       return false;
     }
     const auto one = stored.toTensor().narrow(0, 0, 1);
-    const auto change = mutant_out[i].toTensor() - reference_out[i].toTensor().narrow(0, 0, 1);
+    const auto change = mutant_out[i].toTensor() - reference_out[i].toTensor();
     outputs.push_back(dense_slot(one, change.to(one.scalar_type())));
   }
   for (size_t i = 0; i < outputs.size(); ++i) set(node->outputs()[i], std::move(outputs[i]));
@@ -1007,7 +1047,7 @@ PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
   return terms;
 }
 
-PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
+PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference, const Env* exact,
                            const PrecomputedTerms& terms, const torch::Tensor& input,
                            const std::vector<int64_t>& position, const std::vector<int64_t>& base) {
   const int64_t rows = static_cast<int64_t>(position.size());
@@ -1016,7 +1056,7 @@ PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
   const auto observed = input[0].index_select(1, long_tensor(position, device)).t();  // (rows, 4)
   const auto substituted =
       torch::zeros_like(observed).scatter_(1, long_tensor(base, device).unsqueeze(1), 1.0);
-  MutantPass pass(reference, terms, rows);
+  MutantPass pass(reference, exact, terms, rows);
   pass.set(graph.inputs().at(1), window_slot(input, position, (substituted - observed).unsqueeze(-1)));
   for (Node* node : graph.nodes()) {
     bool any = false;

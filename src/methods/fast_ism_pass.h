@@ -38,9 +38,10 @@ struct PassResult {
 };
 
 // Runs `graph` for substitutions (position[r], base[r]) of `input` (1, 4, L), given the
-// reference's values (two rows) and precomputed terms. At least two substitutions, so that
-// an operation's batch dimension can be told from the others.
-PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
+// reference's values (two rows, in the model's dtype), some of them in float64 as computed
+// (`exact`, may be null) and precomputed terms. At least two substitutions, so that an
+// operation's batch dimension can be told from the others.
+PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference, const Env* exact,
                            const PrecomputedTerms& terms, const torch::Tensor& input,
                            const std::vector<int64_t>& position, const std::vector<int64_t>& base);
 

@@ -6,9 +6,10 @@ import subprocess
 import time
 import unittest
 
+import h5py
 import torch
 
-from seqattr_cli import BIN, MODELS, TempDirTest, data, expect_cli_error
+from seqattr_cli import BIN, MODELS, TempDirTest, data, expect_cli_error, run
 
 GOOD_FA = ">a\nACGTACGTAC\n>b\nacgtnacgta\n"
 
@@ -40,11 +41,21 @@ class BadInput(TempDirTest):
         self.expect_error(self.attribute(model=truncated), "--model", truncated)
 
     def test_model_output_not_n_by_t(self):
-        for name, fragment in [("output_1d.pt", "shape (2)"), ("output_3d.pt", "shape (2, 2, 10)"),
-                               ("output_tuple.pt", "Tuple")]:
+        # (N, S, L) needs a reduction, a tuple a head (tests/cli/test_models.py has the rest).
+        for name, fragments in [("output_3d.pt", ["shape (N, 2, 10)", "--reduce"]),
+                                ("output_tuple.pt", ["returns 2 outputs", "0 (N, 4); 1 (N, 4)",
+                                                     "--head"])]:
             with self.subTest(name=name):
                 model = os.path.join(MODELS, "fixtures", name)
-                self.expect_error(self.attribute(model=model), model, fragment, "(N, T)")
+                self.expect_error(self.attribute(model=model), *fragments)
+
+    def test_model_output_of_one_value_per_sequence(self):
+        # (N,) is read as (N, 1).
+        out = self.path("one.h5")
+        run("attribute", "--quiet", "--model", os.path.join(MODELS, "fixtures", "output_1d.pt"),
+            "--fasta", self.fasta, "--method", "gradient", "--output", out)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(f["predictions"].shape[1], 1)
 
     def test_model_rejects_sequence_length(self):
         # mini_basset flattens into a dense layer sized for 100 bp.

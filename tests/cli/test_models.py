@@ -201,8 +201,9 @@ class FastIsmOnTracedModels(TempDirTest):
                                                          dtype=x.dtype)})]
 
     def test_fast_ism_applies_and_is_within_1e5_of_exact(self):
-        x = one_hot()[:2]
-        fasta = self.write("two.fa", "".join(open(FASTA).read().splitlines(True)[:4]))
+        x = one_hot()[:1]
+        with open(FASTA) as f:
+            fasta = self.write("one.fa", "".join(f.read().splitlines(True)[:2]))
         for name, flags, head in self.CASES:
             with self.subTest(model=name, flags=flags):
                 out = self.path("ism.h5")
@@ -283,3 +284,52 @@ class Bench(TempDirTest):
                    "-o", "json")
         rows = json.loads(proc.stdout)
         self.assertEqual(len(rows), 2)
+
+
+class Inspect(TempDirTest):
+    def inspect(self, *args):
+        return json.loads(run("inspect", *args, "--json").stdout)
+
+    def test_traced_bpnet(self):
+        report = self.inspect("--model", model("bpnet.pt"), "--head", "counts")
+        self.assertEqual(report["input"]["shape"], "(N, 4, 300)")  # length from bpnet.json
+        self.assertEqual([(h["name"], h["shape"], h["explained"]) for h in report["heads"]],
+                         [("profile", "(N, 2, 146)", False), ("counts", "(N, 1)", True)])
+        # 2 x multiply-accumulates of the count path: iconv 16x4x21, four 16x16x3 dilated
+        # convolutions (300 positions each), the 16 -> 1 linear layer. The profile head's
+        # convolution is not run for the counts head.
+        self.assertEqual(report["forward_flops"]["per_sequence"],
+                         2 * (300 * (16 * 4 * 21 + 4 * 16 * 16 * 3) + 16))
+        # BPNet's receptive field: 21 + 2 (2 + 4 + 8 + 16); the mean over length mixes it all.
+        self.assertEqual(report["receptive_field"], {"known": True, "bases": 81,
+                                                     "whole_input": True, "mixing_op": "aten::mean"})
+        self.assertEqual(report["deeplift"]["rules"]["aten::relu"], "rescale")
+        self.assertEqual(report["deeplift"]["without_rule"], [])
+        self.assertTrue(report["fast_ism"]["applies"])
+        text = run("inspect", "--model", model("bpnet.pt"), "--head", "counts").stdout
+        for fragment in ["1 'counts' (N, 1)  <- explained", "81 bp", "fast ISM:   applies"]:
+            self.assertIn(fragment, text)
+
+    def test_profile_head_and_its_rules(self):
+        report = self.inspect("--model", model("chrombpnet.pt"), "--length", "300", "--head",
+                              "profile", "--reduce", "bpnet-lite-profile")
+        self.assertEqual(report["deeplift"]["rules"]["seqattr::profile_logit_scaling"],
+                         "rescale (bpnet-lite's profile rule)")
+        self.assertEqual(report["deeplift"]["dtype"], "float64")
+        # The profile adds the 75-bp output convolution: 81 + 74.
+        self.assertEqual(report["receptive_field"]["bases"], 155)
+        report = self.inspect("--model", model("bpnet_ctl.pt"), "--length", "300", "--head", "0",
+                              "--reduce", "chrombpnet-profile", "--extra-inputs", "zeros")
+        self.assertEqual(report["input"]["extra_inputs_zeros"], ["X_ctl"])
+        self.assertEqual(report["deeplift"]["rules"]["aten::softmax"], "none needed (detached)")
+
+    def test_where_fast_ism_does_not_apply(self):
+        report = self.inspect("--model", os.path.join(DATA, "..", "..", "models", "fixtures",
+                                                      "dense_first.pt"), "--length", "100")
+        self.assertFalse(report["fast_ism"]["applies"])
+        self.assertIn("aten::flatten", report["fast_ism"]["reason"])
+
+    def test_errors_as_attribute_gives_them(self):
+        expect_cli_error(self, ["inspect", "--model", model("chrombpnet.pt"), "--length", "300"],
+                         "returns 2 outputs", "--head")
+        expect_cli_error(self, ["inspect", "--model", model("chrombpnet.pt")], "--length")

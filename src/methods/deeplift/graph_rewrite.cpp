@@ -148,12 +148,19 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
     for (const Value* v : node->outputs()) {
       if (carries_tensors(v)) dependent.insert(v);
     }
-    if (!node->blocks().empty()) continue;
-    if (is_structural(node) || linear_ops().count(kind)) continue;
+    if (!node->blocks().empty() || is_structural(node)) continue;
+    if (linear_ops().count(kind)) {
+      if (node->outputs().size() > 0 && node->output(0)->type()->kind() == c10::TypeKind::TensorType) {
+        out.ruled_ops[kind] = "linear";
+      }
+      continue;
+    }
 
     if (rescale_ops().count(kind) && input_dependent[0]) {
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
+      out.ruled_ops[kind] = "rescale";
     } else if (kind == "seqattr::profile_logit_scaling") {
+      out.ruled_ops[kind] = "rescale (bpnet-lite's profile rule)";
       // bpnet-lite's rule: z * softmax(z) as one elementwise nonlinearity, each element's
       // multiplier its own secant. Ill-conditioned as softmax's rule is (graph_rewrite.h).
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
@@ -162,11 +169,14 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
       const auto in = node->inputs();
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_max_pool1d",
                                    {in[1], in[2], in[3], in[4], in[5]}));
+      out.ruled_ops[kind] = "max-pool";
     } else if (kind == "aten::softmax" && only_detached(node->output())) {
       // chrombpnet's stop-gradient weights: no gradient flows through it, so no rule.
+      out.ruled_ops[kind] = "none needed (detached)";
       continue;
     } else if (kind == "aten::softmax") {
       dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_softmax", {node->inputs()[1]}));
+      out.ruled_ops[kind] = "softmax (Captum's)";
       out.ill_conditioned = true;
     } else if (detached_factor && input_dependent[0] != input_dependent[1]) {
       Value* w = node->inputs()[input_dependent[0] ? 1 : 0];
@@ -177,6 +187,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
                                    {w, c, z});
       z->replaceAllUsesAfterNodeWith(ruled->node(), ruled);
       dependent.insert(ruled);
+      out.ruled_ops[kind] = "detached product";
     } else if (bilinear_ops().count(kind)) {
       const int dependent_factors = static_cast<int>(input_dependent[0]) +
                                     static_cast<int>(input_dependent.size() > 1 && input_dependent[1]);
@@ -186,6 +197,8 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
       if ((kind != "aten::addmm" && dependent_factors > 1) || divisor_dependent || addmm_product ||
           kind == "aten::einsum") {
         out.unruled_ops.insert(kind);
+      } else {
+        out.ruled_ops[kind] = "linear";
       }
     } else {
       out.unruled_ops.insert(kind);

@@ -5,6 +5,7 @@
 // (rules.h) that all of y's users read instead.
 #include <torch/script.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -13,6 +14,9 @@ namespace seqattr::deeplift {
 struct RewrittenModel {
   torch::jit::Module module;          // frozen, with rule ops inserted
   std::set<std::string> unruled_ops;  // input-dependent ops with no rule: gradients pass
+  // Input-dependent ops with a rule, and the rule: "rescale", "max-pool", "softmax",
+  // "detached product", or "linear" (their gradient is the multiplier).
+  std::map<std::string, std::string> ruled_ops;
   // A rule whose result is ill-conditioned in the activations themselves, not only in how it
   // is evaluated: softmax's rescale divides softmax(x)_i - softmax(r)_i, which the other
   // positions' changes move through the normaliser, by x_i - r_i. Where x_i - r_i is small
