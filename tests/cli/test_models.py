@@ -188,6 +188,71 @@ class Heads(TempDirTest, SummationMixin):
         np.testing.assert_allclose(arrays["predictions"], counts, rtol=1e-5, atol=1e-6)
 
 
+class Outputs(TempDirTest):
+    def scripted(self, name, module):
+        path = self.path(name)
+        torch.jit.script(module.eval()).save(path)
+        return path
+
+    def test_dict_and_list_outputs(self):
+        from typing import Dict, List
+
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                torch.manual_seed(3)
+                self.conv = torch.nn.Conv1d(4, 3, 5, padding=2)
+
+        class DictNet(Net):
+            def forward(self, x) -> Dict[str, torch.Tensor]:
+                h = self.conv(x)
+                return {"profile": h, "counts": h.sum(-1)[:, :1]}
+
+        class ListNet(Net):
+            def forward(self, x) -> List[torch.Tensor]:
+                h = self.conv(x)
+                return [h, h.sum(-1)[:, :1]]
+
+        x = one_hot().float()
+        for name, net, head in [("dict.pt", DictNet(), "counts"), ("list.pt", ListNet(), "1")]:
+            with self.subTest(output=name):
+                path = self.scripted(name, net)
+                out = self.path(name + ".h5")
+                attribute(path, FASTA, "gradient", out, "--head", head)
+                with torch.no_grad():
+                    expected_counts = net(x)["counts" if head == "counts" else 1].numpy()
+                np.testing.assert_allclose(read(out)[0]["predictions"], expected_counts,
+                                           rtol=1e-5, atol=1e-5)
+                other = "profile" if head == "counts" else "0"
+                attribute(path, FASTA, "gradient", out, "--head", other, "--reduce", "mean")
+                with torch.no_grad():
+                    mean = net(x)["profile" if head == "counts" else 0].mean(-1).numpy()
+                np.testing.assert_allclose(read(out)[0]["predictions"], mean, rtol=1e-5, atol=1e-5)
+
+    def test_defaults_from_model_json(self):
+        import shutil
+        path = self.path("bpnet.pt")
+        shutil.copy(model("bpnet.pt"), path)
+        self.write("bpnet.json", json.dumps({"input_length": 300, "heads": ["profile", "counts"],
+                                             "default_head": "profile",
+                                             "default_reduce": "chrombpnet-profile"}))
+        out = self.path("default.h5")
+        attribute(path, FASTA, "gradient", out)
+        parameters = json.loads(read(out)[1]["parameters"])
+        self.assertEqual((parameters["head_used"], parameters["reduce_used"]),
+                         ("profile", "chrombpnet-profile"))
+        # default_reduce belongs to default_head: another head is not reduced.
+        attribute(path, FASTA, "gradient", out, "--head", "counts")
+        parameters = json.loads(read(out)[1]["parameters"])
+        self.assertEqual((parameters["head_used"], parameters["reduce_used"]), ("counts", "none"))
+        # input_layout from MODEL.json
+        nlc = self.path("nlc.pt")
+        shutil.copy(model("bpnet_nlc.pt"), nlc)
+        self.write("nlc.json", json.dumps({"input_length": 300, "input_layout": "nlc"}))
+        attribute(nlc, FASTA, "gradient", out, "--head", "counts")
+        self.assertEqual(json.loads(read(out)[1]["parameters"])["input_layout_used"], "nlc")
+
+
 class FastIsmOnTracedModels(TempDirTest):
     CASES = [("bpnet.pt", ["--head", "counts"], {"head": 1}),
              ("bpnet.pt", ["--head", "profile", "--reduce", "bpnet-lite-profile"],
