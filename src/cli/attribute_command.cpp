@@ -1,4 +1,5 @@
 #include "cli/command.h"
+#include "cli/validators.h"
 
 #include <iomanip>
 #include <memory>
@@ -39,7 +40,7 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
   cmd->add_option("--chroms", o.chroms, "--tile: comma-separated chromosomes (default: all)");
   cmd->add_option("--length", o.length,
                   "--bed: window length; --fasta/--tile: checked when given (0: not checked)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--method", o.method, "Attribution method")
       ->required()
       ->check(CLI::IsMember(method_names()));
@@ -58,12 +59,12 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
   add_model_interface_options(cmd, o.target, o.head, o.reduce, o.input_layout, o.extra_inputs);
   cmd->add_option("--batch-size", o.batch_size,
                   "Model rows per forward/backward pass (bounds memory)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--device", o.device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--threads", o.threads, "LibTorch intra-op threads (0: every core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--n-steps", o.n_steps, "Integrated gradients: integration steps")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--ig-rule", o.ig_rule, "Integrated gradients: integration rule")
       ->check(CLI::IsMember(ig_rule_names()));
   cmd->add_option("--baseline", o.baseline,
@@ -73,12 +74,12 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
                   "deeplift, deeplift_shap: HDF5 file with /references (N,R,4,L) one-hot");
   cmd->add_option("--n-shuffles", o.n_shuffles,
                   "deeplift_shap: dinucleotide-shuffled references per sequence")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--seed", o.seed, "deeplift, deeplift_shap: seed of the dinucleotide shuffles")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--delta-warning", o.delta_warning,
                   "deeplift, deeplift_shap: warn when any |convergence delta| exceeds this")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_flag("--save-references", o.save_references,
                 "deeplift, deeplift_shap: also write /references (N,R,4,L) uint8");
   cmd->add_option("--ism-start", o.ism_start, "ism: first position of the window (0-based)");

@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "io/atomic_output.h"
 #include "io/bigwig_export.h"
 #include "io/modisco_export.h"
 
@@ -50,6 +51,8 @@ void run_bigwig(const BigWigCommandOptions& o) {
   if (o.genome.empty() == o.chrom_sizes.empty()) {
     throw InputError("export-bigwig: give exactly one of --genome or --chrom-sizes");
   }
+  refuse_overwriting_inputs("--output", o.output,
+                            {{"input", o.input}, {"--genome", o.genome}, {"--chrom-sizes", o.chrom_sizes}});
   BigWigExportOptions options;
   options.input = o.input;
   options.output = o.output;
@@ -63,6 +66,10 @@ void run_bigwig(const BigWigCommandOptions& o) {
     options.chrom_sizes_source = "--chrom-sizes '" + o.chrom_sizes + "'";
   }
   const auto summary = export_bigwig(options);
+  if (summary.non_finite > 0) {
+    log::warn(std::to_string(summary.non_finite) + " base(s) have a NaN or infinite attribution "
+              "in '" + o.input + "'; they have no entry in the track");
+  }
   log::info(describe(summary, o.output));
   if (summary.stats) std::fputs(format_stats(*summary.stats).c_str(), stdout);
 }

@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include "cli/command.h"
+#include "cli/preset_file.h"
 #include "common/heap.h"
 #include "common/errors.h"
 
@@ -31,8 +32,28 @@ std::string join_command_line(int argc, char** argv) {
 }
 
 int fail(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
+  std::fprintf(stderr, "error: %s\n", seqattr::escape_control_bytes(message).c_str());
   return 1;
+}
+
+// The preset file named on the command line (for messages), or "".
+std::string config_path(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) return argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) return arg.substr(9);
+  }
+  return "";
+}
+
+// The subcommand given, whose table of a preset applies.
+std::string command_name(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == argv[i]) return argv[i];
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -53,6 +74,8 @@ int main(int argc, char** argv) {
                                          export_bigwig_command(app), export_modisco_command(app),
                                          logo_command(app), report_command(app), bench_command(app),
                                          inspect_command(app)};
+  app.config_formatter(std::make_shared<PresetFormat>(&app, config_path(argc, argv),
+                                                      command_name(app, argc, argv)));
 
   try {
     app.parse(argc, argv);
@@ -66,7 +89,7 @@ int main(int argc, char** argv) {
     const bool unknown_command = app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-';
     const std::string message = unknown_command ? "unknown command '" + std::string(argv[1]) + "'"
                                                 : seqattr::first_line(e.what());
-    std::fprintf(stderr, "error: %s (see '%s --help')\n", message.c_str(), argv[0]);
+    std::fprintf(stderr, "error: %s (see '%s --help')\n", seqattr::escape_control_bytes(message).c_str(), argv[0]);
     return 2;
   }
 

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/validators.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "io/html_report.h"
@@ -27,7 +28,7 @@ void declare_options(CLI::App* cmd, ReportOptions& o) {
   cmd->add_option("--window", o.window,
                   "Width (bp) of each logo, around the position of largest |attribution| "
                   "(0: the whole sequence)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--bins", o.bins, "Bins of each histogram")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
 }

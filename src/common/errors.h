@@ -9,9 +9,27 @@
 
 namespace seqattr {
 
+// Control bytes (a NUL from a binary input, an escape sequence) shown as \xNN, so that a
+// message is one whole printable line.
+inline std::string escape_control_bytes(const std::string& message) {
+  static const char hex[] = "0123456789abcdef";
+  std::string shown;
+  for (const unsigned char c : message) {
+    if (c < 0x20 || c == 0x7f) {
+      shown += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+    } else {
+      shown += static_cast<char>(c);
+    }
+  }
+  return shown;
+}
+
+// Bad user input. what() is one line: control bytes in the message are escaped here, before
+// what()'s C string could cut it at a NUL.
 class InputError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit InputError(const std::string& message)
+      : std::runtime_error(escape_control_bytes(message)) {}
 };
 
 // First line of a (possibly multi-line, backtrace-laden) library message.

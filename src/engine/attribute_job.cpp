@@ -1,6 +1,8 @@
 #include "engine/attribute_job.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <chrono>
 #include <sstream>
@@ -21,6 +23,7 @@
 #include "io/attribution_file.h"
 #include "io/file_hash.h"
 #include "io/hdf5.h"
+#include "io/input_file.h"
 #include "io/row_files.h"
 #include "methods/baseline.h"
 #include "methods/ig_rules.h"
@@ -78,10 +81,12 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"threads", o.threads},
           {"n_steps", o.n_steps},
           {"ig_rule", o.ig_rule},
-          {"baseline", o.baseline},
+          // References given replace the baseline and the shuffles: those are recorded as
+          // null, not as values that were not used.
+          {"baseline", o.references.empty() ? nlohmann::json(o.baseline) : nullptr},
           {"references", o.references},
-          {"n_shuffles", o.n_shuffles},
-          {"seed", o.seed},
+          {"n_shuffles", o.references.empty() ? nlohmann::json(o.n_shuffles) : nullptr},
+          {"seed", o.references.empty() ? nlohmann::json(o.seed) : nullptr},
           {"delta_warning", o.delta_warning},
           {"save_references", o.save_references},
           {"ism_start", o.ism_start},
@@ -136,10 +141,23 @@ void validate(const AttributeOptions& o) {
   if (!o.references.empty() && !is_deeplift(method)) {
     throw InputError("--references: only the deeplift methods take references");
   }
+  const AttributeOptions defaults;
+  if (!o.references.empty() && (o.n_shuffles != defaults.n_shuffles ||
+                                o.baseline != defaults.baseline || o.seed != defaults.seed)) {
+    throw InputError("--references: the references are given, so --n-shuffles, --baseline and "
+                     "--seed (which make references) cannot be set with it");
+  }
   if (o.n_shuffles < 1) {
     throw InputError("--n-shuffles " + std::to_string(o.n_shuffles) + ": must be >= 1");
   }
   if (!(o.delta_warning >= 0)) throw InputError("--delta-warning: must be >= 0");
+  if (o.ism_start < 0) {
+    throw InputError("--ism-start " + std::to_string(o.ism_start) + ": must be >= 0");
+  }
+  if (o.ism_end < -1) {
+    throw InputError("--ism-end " + std::to_string(o.ism_end) +
+                     ": must be >= 1, or -1 for the sequence end");
+  }
   if ((o.ism_start != 0 || o.ism_end != -1) && method != Method::Ism) {
     throw InputError("--ism-start/--ism-end: only --method ism takes a window");
   }
@@ -217,10 +235,53 @@ bool already_complete(const std::string& output, const RunPlan& plan) {
   }
 }
 
+// --resume with no interrupted run to continue, onto an output that exists: it is a
+// finished output of another run (or not seqattr's at all), which --resume must not replace.
+void refuse_other_finished_output(const AttributeOptions& o) {
+  std::error_code error;
+  if (!std::filesystem::exists(o.output, error) ||
+      std::filesystem::exists(parts_directory(o.output), error)) {
+    return;
+  }
+  std::string differs;
+  try {
+    auto file = h5::open_file_for_reading(o.output);
+    const auto before = nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
+    const auto now = to_json(o);
+    for (const auto& [key, value] : now.items()) {
+      if (std::find(std::begin(kPresentationOptions), std::end(kPresentationOptions), key) !=
+          std::end(kPresentationOptions)) {
+        continue;
+      }
+      if (!before.contains(key) || before[key] != value) {
+        differs += (differs.empty() ? "" : ", ") + key + " (" +
+                   (before.contains(key) ? before[key].dump() : std::string("none")) + " then " +
+                   value.dump() + ")";
+      }
+    }
+  } catch (const std::exception&) {
+    throw InputError("--resume: '" + o.output + "' exists and is not a seqattr output; it was "
+                     "left as it is (remove it, or choose another --output)");
+  }
+  throw InputError("--resume: '" + o.output + "' is a finished output of a different run" +
+                   (differs.empty() ? std::string(" (model, inputs or threads)")
+                                    : " (" + differs + ")") +
+                   "; it was left as it is: remove it to recompute, or choose another --output");
+}
+
 // Wall-clock seconds by stage, for --verbose and the genome-scale benchmark.
 struct StageTimes {
   double read = 0, compute = 0, write = 0, assemble = 0;
 };
+
+// Sequences whose prediction or attributions hold NaN or infinity: a model that overflows
+// (or was given weights that are NaN) would otherwise pass silently.
+int64_t non_finite_rows(const AttributionBlock& block) {
+  auto bad = ~torch::isfinite(block.predictions).all(1);
+  bad = bad | ~torch::isfinite(block.hypothetical.flatten(1)).all(1);
+  if (block.ism_delta.defined()) bad = bad | ~torch::isfinite(block.ism_delta.flatten(1)).all(1);
+  return bad.sum().item<int64_t>();
+}
 
 class Stopwatch {
  public:
@@ -238,7 +299,7 @@ class Stopwatch {
 // Computes part `part` (sequences [first, first + count)) into a part file at `path`.
 void compute_part(const std::string& path, const SequenceSource& source, const PreparedMethod& method,
                   OutputLayout layout, int64_t first, int64_t count,
-                  const ProgressCallback& progress, StageTimes* times) {
+                  const ProgressCallback& progress, StageTimes* times, int64_t* non_finite) {
   Stopwatch clock;
   const auto rows = source.read(first, count);
   times->read += clock.lap();
@@ -253,6 +314,7 @@ void compute_part(const std::string& path, const SequenceSource& source, const P
   method.run(rows.one_hot, first,
              [&](const AttributionBlock& block) {
                times->compute += clock.lap();
+               *non_finite += non_finite_rows(block);
                file.write_block(block);
                times->write += clock.lap();
              },
@@ -291,20 +353,32 @@ AttributeOptions with_model_metadata(AttributeOptions o, const std::optional<Mod
   return o;
 }
 
+// Every file the run reads, which its output must not be.
+std::vector<NamedPath> named_inputs(const AttributeOptions& o) {
+  return {{"--model", o.model},       {"--fasta", o.fasta},
+          {"--bed", o.bed},           {"--genome", o.genome},
+          {"--genome", o.genome.empty() ? "" : o.genome + ".fai"},
+          {"--references", o.references}};
+}
+
 ModelInterface model_interface(const AttributeOptions& o) {
   return {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target};
 }
 
 JobSummary run_attribute(const AttributeOptions& requested, const std::string& command_line) {
   const auto start = std::chrono::steady_clock::now();
+  for (const auto& [option, path] : {NamedPath{"--model", requested.model},
+                                     NamedPath{"--genome", requested.genome},
+                                     NamedPath{"--references", requested.references}}) {
+    require_regular_file(option, path);
+  }
   const auto metadata = read_model_metadata(requested.model);
   const AttributeOptions options = with_model_metadata(requested, metadata);
   validate(options);
-  const int threads = options.threads > 0 ? options.threads
-                                          : static_cast<int>(std::thread::hardware_concurrency());
-  torch::set_num_threads(std::max(1, threads));
+  const int threads = effective_threads(options.threads);
+  torch::set_num_threads(threads);
   const auto device = resolve_device(options.device);
-  AtomicOutput::check_writable(options.output);
+  AtomicOutput::check_writable(options.output, named_inputs(options));
 
   const auto source = open_sequence_source(options);
   const int64_t sequences = source->size(), length = source->length();
@@ -318,7 +392,13 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   method.notes.update(adapter_notes(adapted));
 
   RunPlan plan;
-  const auto identity = run_identity(options, model_sha256, *source);
+  auto identity = run_identity(options, model_sha256, *source);
+  // On the CPU the thread count changes how reductions are split, and so the last digits:
+  // resumed parts and merged shards must have used the same (pin --threads across nodes).
+  if (device.is_cpu()) {
+    identity["threads_used"] = threads;
+    method.notes["threads_used"] = threads;
+  }
   plan.run_id = sha256_of_text(identity.dump());
   plan.shard = resolve_shard(options.shard);
   plan.part_size = part_size(options.batch_size);
@@ -345,6 +425,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
     summary.resumed = summary.sequences;
     return summary;
   }
+  if (options.resume) refuse_other_finished_output(options);
 
   OutputLayout layout;
   layout.length = length;
@@ -357,6 +438,10 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   layout.regions = source->genomic();
 
   PartStore store(parts_directory(options.output), plan.manifest, options.resume);
+  if (const int stale = remove_stale_temporaries(options.output); stale > 0) {
+    log::info("removed " + std::to_string(stale) + " temporary file(s) of '" + options.output +
+              "' left by an interrupted run");
+  }
   std::vector<std::string> part_paths;
   std::vector<int64_t> todo;
   for (int64_t p = plan.range.first_part; p < plan.range.end_part; ++p) {
@@ -375,28 +460,35 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   int64_t finished = summary.resumed;
   bar.update(finished);
   StageTimes times;
+  int64_t non_finite = 0;
   for (const int64_t p : todo) {
     const int64_t first = p * plan.part_size;
     const int64_t count = std::min(plan.part_size, sequences - first);
     store.add(p, [&](const std::string& path) {
       compute_part(path, *source, method, layout, first, count,
-                   [&](int64_t done) { bar.update(finished + done); }, &times);
+                   [&](int64_t done) { bar.update(finished + done); }, &times, &non_finite);
     });
     finished += count;
   }
   bar.finish();
   method.finish();
+  if (non_finite > 0) {
+    log::warn(std::to_string(non_finite) + " of " + std::to_string(todo.empty() ? 0 : summary.sequences - summary.resumed) +
+              " sequence(s) have NaN or infinite predictions or attributions (the model's "
+              "output overflows, or its weights are not finite); they are written as they are");
+  }
 
   Stopwatch assembly;
-  AtomicOutput output(options.output);
-  if (part_paths.empty()) {
-    write_empty(output.temp_path(), layout);
-  } else {
-    auto file = h5::create_file(output.temp_path());
-    concatenate_rows(part_paths, file.get(), "part");
-    file.close();
-  }
-  {
+  AtomicOutput output(options.output, named_inputs(options));
+  errno = 0;
+  try {
+    if (part_paths.empty()) {
+      write_empty(output.temp_path(), layout);
+    } else {
+      auto file = h5::create_file(output.temp_path());
+      concatenate_rows(part_paths, file.get(), "part");
+      file.close();
+    }
     auto file = h5::open_file_for_writing(output.temp_path());
     write_description(file.get(), {options.method, target, model_sha256,
                                    stored_parameters(options, target, method.notes).dump(), command_line,
@@ -408,6 +500,13 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
       h5::write_attribute(file.get(), "run_sequences", sequences);
     }
     file.close();
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const InputError*>(&e)) throw;
+    // HDF5 reports only that a write or close failed; errno says why (ENOSPC, EDQUOT, EIO).
+    const std::string reason = errno ? std::strerror(errno) : first_line(e.what());
+    throw InputError("cannot write --output '" + options.output + "' (" + reason +
+                     "); the finished parts in '" + parts_directory(options.output) +
+                     "' are kept: make room, then run again with --resume");
   }
   output.commit();
   store.remove();

@@ -1,6 +1,12 @@
 #include "engine/device.h"
 
+#include <sched.h>
+
+#include <algorithm>
+#include <thread>
+
 #include "common/errors.h"
+#include "common/log.h"
 
 namespace seqattr {
 
@@ -14,9 +20,10 @@ torch::Device resolve_device(const std::string& name) {
   int index = 0;
   if (name.size() > prefix.size()) {
     const std::string number = name.substr(prefix.size() + 1);
-    if (name[prefix.size()] != ':' || number.empty() ||
+    if (name[prefix.size()] != ':' || number.empty() || number.size() > 4 ||
         number.find_first_not_of("0123456789") != std::string::npos) {
-      throw InputError("--device '" + name + "': expected auto, cpu, cuda or cuda:N");
+      throw InputError("--device '" + name + "': expected auto, cpu, cuda or cuda:N (N a device "
+                       "number)");
     }
     index = std::stoi(number);
   }
@@ -29,6 +36,24 @@ torch::Device resolve_device(const std::string& name) {
                      std::to_string(torch::cuda::device_count()) + " CUDA device(s) present");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int effective_threads(int requested) {
+  const int cores = available_cores();
+  if (requested <= 0) return cores;
+  if (requested > cores) {
+    log::warn("--threads " + std::to_string(requested) + ": only " + std::to_string(cores) +
+              " core(s) are available to this process; using " + std::to_string(cores));
+    return cores;
+  }
+  return requested;
 }
 
 }  // namespace seqattr

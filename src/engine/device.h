@@ -9,4 +9,12 @@ namespace seqattr {
 // Throws InputError naming --device when the device is malformed or not available.
 torch::Device resolve_device(const std::string& name);
 
+// The cores this process may run on (its CPU affinity: a Slurm task's allocation, not the
+// whole node).
+int available_cores();
+
+// LibTorch intra-op threads for --threads `requested`: 0 means every available core; more
+// than there are is capped, with a warning (a thousand threads on two cores ran 100x slower).
+int effective_threads(int requested);
+
 }  // namespace seqattr

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "common/errors.h"
 #include "io/atomic_output.h"
 #include "io/hdf5.h"
@@ -49,13 +51,38 @@ ShardInfo read_shard_info(const std::string& path) {
   return info;
 }
 
+// The recorded parameters in which two shards differ ("threads (1 then 2)"), or "" when
+// they agree there (then the model or the inputs differ).
+std::string parameter_differences(const std::string& a_path, const std::string& b_path) {
+  static const std::set<std::string> per_shard = {"output", "shard", "resume", "quiet", "verbose"};
+  try {
+    const auto read = [](const std::string& path) {
+      auto file = h5::open_file_for_reading(path);
+      return nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
+    };
+    const auto a = read(a_path), b = read(b_path);
+    std::string differs;
+    for (const auto& [key, value] : b.items()) {
+      if (per_shard.count(key) || (a.contains(key) && a[key] == value)) continue;
+      differs += (differs.empty() ? "" : ", ") + key + " (" +
+                 (a.contains(key) ? a[key].dump() : std::string("none")) + " then " +
+                 value.dump() + ")";
+    }
+    return differs;
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 // Same run, every shard once, rows contiguous and complete. Sorts `shards` by row.
 void check_complete(std::vector<ShardInfo>& shards) {
   const auto& a = shards.front();
   for (const auto& s : shards) {
     if (s.run_id != a.run_id || s.count != a.count || s.run_sequences != a.run_sequences) {
-      throw InputError("merge: '" + s.path + "' and '" + a.path + "' are shards of different "
-                       "runs (their parameters, model or inputs differ)");
+      const std::string differs = parameter_differences(a.path, s.path);
+      throw InputError("merge: '" + s.path + "' and '" + a.path + "' are shards of different " +
+                       "runs (" + (differs.empty() ? "their model or inputs differ" : differs) +
+                       ")");
     }
   }
   std::sort(shards.begin(), shards.end(),
@@ -109,7 +136,9 @@ MergeSummary merge_shards(const std::vector<std::string>& paths, const std::stri
     ordered.push_back(s.path);
   }
 
-  AtomicOutput out(output);
+  std::vector<NamedPath> inputs;
+  for (const auto& path : paths) inputs.emplace_back("shard", path);
+  AtomicOutput out(output, inputs);
   {
     auto file = h5::create_file(out.temp_path());
     concatenate_rows(ordered, file.get(), "merge:");

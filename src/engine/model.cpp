@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/errors.h"
+#include "io/input_file.h"
 
 namespace seqattr {
 namespace {
@@ -37,6 +38,7 @@ std::string forward_error_cause(const std::exception& e) {
 }
 
 Model Model::load(const std::string& path, const torch::Device& device) {
+  require_regular_file("--model", path);
   if (!std::ifstream(path)) throw InputError("--model '" + path + "': cannot open file");
   torch::jit::Module module;
   try {

@@ -1,6 +1,7 @@
 #include "engine/prepared_method.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <sstream>
 
@@ -129,8 +130,11 @@ PreparedMethod prepare_deeplift(const AttributeOptions& o, Method method, const 
     plan.make_references = part_references(o, method, one_hot, first, references, file, only_one);
     const BlockSink checked = [&](const AttributionBlock& block) {
       const auto magnitude = block.convergence_delta.abs();
-      tally->over_threshold += (magnitude > o.delta_warning).sum().item<int64_t>();
-      tally->largest = std::max(tally->largest, magnitude.max().item<float>());
+      // A NaN delta counts as over the threshold: it cannot be under it.
+      tally->over_threshold += (~(magnitude <= o.delta_warning)).sum().item<int64_t>();
+      const float largest = magnitude.max().item<float>();
+      tally->largest = std::isnan(largest) || std::isnan(tally->largest) ? std::nanf("")
+                                                                          : std::max(tally->largest, largest);
       sink(block);
     };
     deeplift::run_deeplift(*ruled, one_hot, plan, target, outputs, o.batch_size, checked, progress);

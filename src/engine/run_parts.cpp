@@ -1,5 +1,9 @@
 #include "engine/run_parts.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -85,10 +89,48 @@ void remove_temporaries(const std::string& directory) {
   }
 }
 
+
+// Opens `directory` (creating it when missing) and takes its lock; -1 and no lock when another
+// process holds it. Throws InputError when it cannot be created or opened.
+int lock_directory(const std::string& directory, bool* created) {
+  std::error_code error;
+  *created = !fs::exists(directory, error);
+  fs::create_directories(directory, error);
+  if (error) {
+    throw InputError("--output: cannot create '" + directory + "' (" + error.message() + ")");
+  }
+  const int fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    throw InputError("--output: cannot open '" + directory + "' (" + std::strerror(errno) + ")");
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
 
 PartStore::PartStore(std::string directory, nlohmann::json manifest, bool resume)
     : directory_(std::move(directory)) {
+  bool created = false;
+  lock_ = lock_directory(directory_, &created);
+  if (lock_ < 0) {
+    throw InputError("--output: another seqattr run is writing this output ('" + directory_ +
+                     "' is locked); wait for it to finish, or choose another --output");
+  }
+  try {
+    open_store(std::move(manifest), resume);
+  } catch (...) {
+    std::error_code error;
+    if (created) fs::remove_all(directory_, error);
+    close(lock_);
+    throw;
+  }
+}
+
+void PartStore::open_store(nlohmann::json manifest, bool resume) {
   std::error_code error;
   if (fs::is_directory(directory_, error) && count_parts(directory_) > 0) {
     if (!resume) {
@@ -121,11 +163,13 @@ PartStore::PartStore(std::string directory, nlohmann::json manifest, bool resume
 }
 
 PartStore::~PartStore() {
-  if (removed_) return;
-  std::error_code error;
-  if (fs::is_directory(directory_, error) && count_parts(directory_) == 0) {
-    fs::remove_all(directory_, error);
+  if (!removed_) {
+    std::error_code error;
+    if (fs::is_directory(directory_, error) && count_parts(directory_) == 0) {
+      fs::remove_all(directory_, error);
+    }
   }
+  if (lock_ >= 0) close(lock_);
 }
 
 std::string PartStore::path_of(int64_t part) const {

@@ -17,7 +17,9 @@ class PartStore {
   // A directory left by an earlier run that holds finished parts is continued when
   // `resume`, after checking that its manifest equals this one (else InputError naming the
   // parameters that differ); without `resume` it is an InputError that says how to go on.
-  // A directory without finished parts is simply reused.
+  // A directory without finished parts is simply reused. The directory is locked (flock)
+  // for the store's life: a second run on the same output is an InputError that says so,
+  // before it touches anything.
   PartStore(std::string directory, nlohmann::json manifest, bool resume);
   // Removes the directory if no part was finished (nothing worth keeping).
   ~PartStore();
@@ -34,7 +36,10 @@ class PartStore {
   void remove();
 
  private:
+  void open_store(nlohmann::json manifest, bool resume);
+
   std::string directory_;
+  int lock_ = -1;  // the directory, opened and flock'ed
   bool removed_ = false;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/sequence_source.h"
 
+#include <charconv>
 #include <sstream>
 
 #include "common/errors.h"
@@ -36,10 +37,15 @@ class FastaSource final : public SequenceSource {
     return rows;
   }
 
+  // A digest of the records as parsed, not of the file: the file is read once (it may be a
+  // pipe), and its line width and compression do not change what is computed.
   nlohmann::json identity() const override {
-    return {{"fasta_sha256", sha256_of_file(path_, "--fasta")},
-            {"sequences", size()},
-            {"length", length_}};
+    Sha256 hash;
+    for (const auto& r : records_) {
+      hash.update(r.name + "\n");
+      hash.update(r.sequence + "\n");
+    }
+    return {{"fasta_records_sha256", hash.hex()}, {"sequences", size()}, {"length", length_}};
   }
 
  private:
@@ -89,16 +95,31 @@ class GenomeSource final : public SequenceSource {
   int64_t length_ = 0;
 };
 
+// Windows wider than any sequence model's input (the largest take ~0.5 Mb) are refused
+// here, before anything is allocated for them.
+constexpr int64_t kMaxTileBases = 100'000'000;
+
 std::pair<int64_t, int64_t> parse_tile(const std::string& text) {
+  const auto fail = [&](const std::string& why) {
+    return InputError("--tile '" + text + "': " + why);
+  };
   const auto colon = text.find(':');
-  int64_t width = 0, step = 0;
-  char rest = 0;
-  if (colon == std::string::npos ||
-      std::sscanf(text.c_str(), "%ld:%ld%c", &width, &step, &rest) != 2 || width < 1 || step < 1) {
-    throw InputError("--tile '" + text + "': expected W:S, the window width and step in bases "
-                     "(both >= 1), e.g. 2114:1000");
+  if (colon == std::string::npos) {
+    throw fail("expected W:S, the window width and step in bases, e.g. 2114:1000");
   }
-  return {width, step};
+  const auto parse_part = [&](const std::string& part, const char* what) {
+    int64_t value = 0;
+    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (part.empty() || error == std::errc::invalid_argument || end != part.data() + part.size()) {
+      throw fail(std::string("the ") + what + " must be a whole number of bases, e.g. 2114:1000");
+    }
+    if (error == std::errc::result_out_of_range || value < 1 || value > kMaxTileBases) {
+      throw fail(std::string("the ") + what + " must be between 1 and " +
+                 std::to_string(kMaxTileBases) + " bases");
+    }
+    return value;
+  };
+  return {parse_part(text.substr(0, colon), "width"), parse_part(text.substr(colon + 1), "step")};
 }
 
 std::vector<std::string> split_commas(const std::string& text) {
@@ -111,13 +132,25 @@ std::vector<std::string> split_commas(const std::string& text) {
   return parts;
 }
 
+// A digest of the windows as parsed (the BED is read once: it may be a pipe).
+std::string regions_digest(const RegionList& regions) {
+  Sha256 hash;
+  for (int64_t i = 0; i < regions.size(); ++i) {
+    const auto& r = regions.regions[i];
+    hash.update(regions.chroms[r.chrom] + "\t" + std::to_string(r.start) + "\t" +
+                std::to_string(r.end) + "\t" + std::to_string(r.summit) + "\t" +
+                (regions.names.empty() ? std::string() : regions.names[i]) + "\n");
+  }
+  return hash.hex();
+}
+
 std::unique_ptr<SequenceSource> genome_source(const AttributeOptions& o) {
   auto genome = Genome::open(o.genome);
   nlohmann::json identity = {{"genome_index_sha256", sha256_of_file(o.genome + ".fai", "--genome")}};
   RegionList regions;
   if (!o.bed.empty()) {
     regions = read_bed_regions(o.bed, genome, o.length);
-    identity["bed_sha256"] = sha256_of_file(o.bed, "--bed");
+    identity["bed_regions_sha256"] = regions_digest(regions);
   } else {
     const auto [width, step] = parse_tile(o.tile);
     if (o.length > 0 && o.length != width) {

@@ -1,24 +1,31 @@
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace seqattr {
+
+// An input of a command, by the option that named it ("--fasta") and its path.
+using NamedPath = std::pair<std::string, std::string>;
 
 // An output file that appears at its path only when complete. Work is written to a
 // temporary file in the same directory (so the final rename is atomic); commit() renames
 // it into place. Until then the destructor, or SIGINT/SIGTERM/SIGHUP, removes it. A
 // SIGKILL can leave the hidden temporary behind, but never a file at the final path.
-// At most one AtomicOutput may be live at a time (it owns the signal handlers).
+// A few may be live at once (an export that writes two files commits both, or neither).
 class AtomicOutput {
  public:
-  // Throws InputError naming --output when the directory is missing or unwritable, or the
-  // path is a directory.
-  explicit AtomicOutput(std::string final_path);
+  // Throws InputError naming --output when the directory is missing or unwritable, the
+  // path is a directory or another non-regular file (a device, a FIFO: never renamed
+  // over), or the path is the same file as one of `inputs` (device and inode compared,
+  // links followed), which the output would destroy.
+  explicit AtomicOutput(std::string final_path, const std::vector<NamedPath>& inputs = {});
   ~AtomicOutput();
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
 
   // The checks of the constructor, without keeping anything: run them before long work.
-  static void check_writable(const std::string& final_path);
+  static void check_writable(const std::string& final_path, const std::vector<NamedPath>& inputs = {});
 
   const std::string& temp_path() const { return temp_path_; }
   const std::string& final_path() const { return final_path_; }
@@ -27,7 +34,17 @@ class AtomicOutput {
  private:
   std::string final_path_;
   std::string temp_path_;
+  int slot_ = -1;  // in the signal handler's table of live temporaries
   bool committed_ = false;
 };
+
+// Throws InputError naming `option` when `path` is the same file as one of `inputs`.
+void refuse_overwriting_inputs(const std::string& option, const std::string& path,
+                               const std::vector<NamedPath>& inputs);
+
+// Removes temporaries of `final_path` left by a killed (SIGKILL) earlier run:
+// `.NAME.XXXXXX.partial` beside it. Call only while holding what makes this process the one
+// writer of `final_path` (the lock on OUTPUT.parts). Returns how many were removed.
+int remove_stale_temporaries(const std::string& final_path);
 
 }  // namespace seqattr

@@ -241,6 +241,21 @@ void emit_pieces(const Input& in, int32_t chrom, const Piece* begin, const Piece
   }
 }
 
+// Calls visit on the finite stretches of a run: a NaN or infinite attribution (a model
+// that overflowed) has no entry in the track rather than a value no viewer can draw.
+// Returns how many values were left out.
+int64_t visit_finite(const RunVisitor& visit, int32_t chrom, int64_t start, const float* values,
+                     int64_t count) {
+  int64_t skipped = 0, begin = 0;
+  for (int64_t i = 0; i <= count; ++i) {
+    if (i < count && std::isfinite(values[i])) continue;
+    if (i > begin) visit(chrom, start + begin, values + begin, i - begin);
+    skipped += i < count;
+    begin = i + 1;
+  }
+  return skipped;
+}
+
 // Calls visit(chrom, pieces) for each chromosome that has windows, in index order.
 template <typename Visit>
 void for_each_chromosome(const std::vector<Window>& windows, const ChromSizes& sizes,
@@ -515,26 +530,36 @@ BigWigExportSummary export_bigwig(const BigWigExportOptions& options) {
   BigWigExportSummary summary;
   summary.regions = in.rows;
   StatsCollector stats;
-  AtomicOutput output(options.output);
+  AtomicOutput output(options.output, {{"input", options.input}});
   {
     BigWigWriter writer(output.temp_path(), options.output, options.chrom_sizes,
                         options.zoom_levels);
     int32_t last_chrom = -1;
+    const RunVisitor write = [&](int32_t chrom, int64_t start, const float* values, int64_t count) {
+      writer.add(chrom, start, values, count);
+      if (options.stats) stats.first_pass(values, count);
+      summary.bases += count;
+      if (chrom != last_chrom) ++summary.chromosomes;
+      last_chrom = chrom;
+    };
     for_each_run(in, windows, options.chrom_sizes,
                  [&](int32_t chrom, int64_t start, const float* values, int64_t count) {
-                   writer.add(chrom, start, values, count);
-                   if (options.stats) stats.first_pass(values, count);
-                   summary.bases += count;
-                   if (chrom != last_chrom) ++summary.chromosomes;
-                   last_chrom = chrom;
+                   summary.non_finite += visit_finite(write, chrom, start, values, count);
                  });
+    if (summary.bases == 0) {
+      throw InputError("input file '" + options.input + "': every base's attribution is NaN or "
+                       "infinite; the track would be empty");
+    }
     writer.close();
   }
   if (options.stats) {
     stats.plan_second_pass();
+    const RunVisitor second = [&](int32_t, int64_t, const float* values, int64_t count) {
+      stats.second_pass(values, count);
+    };
     for_each_run(in, windows, options.chrom_sizes,
-                 [&](int32_t, int64_t, const float* values, int64_t count) {
-                   stats.second_pass(values, count);
+                 [&](int32_t chrom, int64_t start, const float* values, int64_t count) {
+                   visit_finite(second, chrom, start, values, count);
                  });
     summary.stats = stats.result();
   }

@@ -64,6 +64,7 @@ struct BigWigExportSummary {
   int64_t regions = 0;      // windows in the input
   int64_t bases = 0;        // bases written
   int64_t chromosomes = 0;  // chromosomes with at least one base written
+  int64_t non_finite = 0;   // bases left out: their attribution is NaN or infinite
   std::optional<TrackStats> stats;
 };
 

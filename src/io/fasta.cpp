@@ -21,7 +21,8 @@ struct KseqDestroyer {
   void operator()(kseq_t* s) const { kseq_destroy(s); }
 };
 
-// kseq silently skips text before the first header, so check the first visible byte.
+// kseq silently skips text before the first header, so check the first visible byte. It is
+// pushed back, not rewound to: the file may be a pipe (--fasta /dev/stdin, <(zcat ...)).
 void require_fasta_header(gzFile file, const std::string& path) {
   int c;
   while ((c = gzgetc(file)) != -1 && std::isspace(c)) {
@@ -38,7 +39,17 @@ void require_fasta_header(gzFile file, const std::string& path) {
     throw InputError("--fasta '" + path +
                      "': not a FASTA file (expected '>' at the start of the first record)");
   }
-  gzrewind(file);
+  if (gzungetc(c, file) < 0) throw InputError("--fasta '" + path + "': cannot read the file");
+}
+
+// The end of the data must be the end of the stream: a gzip file cut short (a copy that
+// stopped, a full disk) decompresses up to the cut, which may fall between records.
+void require_complete_stream(gzFile file, const std::string& path) {
+  int status = Z_OK;
+  const char* message = gzerror(file, &status);
+  if (status != Z_OK && status != Z_STREAM_END) {
+    throw InputError("--fasta '" + path + "': truncated or corrupt gzip (" + message + ")");
+  }
 }
 
 void require_acgtn(const SequenceRecord& record, const std::string& path) {
@@ -78,6 +89,7 @@ std::vector<SequenceRecord> read_fasta(const std::string& path) {
     require_acgtn(record, path);
     records.push_back(std::move(record));
   }
+  require_complete_stream(file.get(), path);
   if (status < -1) {
     throw InputError("--fasta '" + path + "': malformed or truncated file after record " +
                      std::to_string(records.size()));

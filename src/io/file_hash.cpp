@@ -11,34 +11,39 @@
 #include "common/errors.h"
 
 namespace seqattr {
-namespace {
 
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-      throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
-    }
-  }
-  void update(const char* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
-  std::string hex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest.data(), &size);
-    std::string text;
-    char byte[3];
-    for (unsigned int i = 0; i < size; ++i) {
-      std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-      text += byte;
-    }
-    return text;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+struct Sha256::State {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
 };
 
-}  // namespace
+Sha256::Sha256() : state_(std::make_unique<State>()) {
+  if (!state_->ctx || EVP_DigestInit_ex(state_->ctx.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
+  }
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::update(const void* data, size_t size) {
+  if (EVP_DigestUpdate(state_->ctx.get(), data, size) != 1) {
+    throw std::runtime_error("OpenSSL: SHA-256 update failed");
+  }
+}
+
+std::string Sha256::hex() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(state_->ctx.get(), digest.data(), &size) != 1) {
+    throw std::runtime_error("OpenSSL: SHA-256 final failed");
+  }
+  std::string text;
+  char byte[3];
+  for (unsigned int i = 0; i < size; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    text += byte;
+  }
+  return text;
+}
 
 std::string sha256_of_file(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);

@@ -16,6 +16,13 @@
 namespace seqattr {
 namespace {
 
+// htslib's own log lines (e.g. "[E::fai_load3_core] ...") would precede, and repeat less
+// clearly, the one-line error seqattr prints for the same failure.
+const bool g_htslib_quiet = [] {
+  hts_set_log_level(HTS_LOG_OFF);
+  return true;
+}();
+
 std::string genome_error(const std::string& path, const std::string& what) {
   return "--genome '" + path + "': " + what;
 }

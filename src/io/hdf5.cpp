@@ -16,6 +16,16 @@ void check_status(herr_t status, const std::string& what) {
   if (status < 0) throw std::runtime_error("HDF5: cannot " + what);
 }
 
+// HDF5 closes whatever is still open when the process exits. A file whose close failed
+// (its flush hit a full disk) is still open then, and closing it again crashed the
+// process after seqattr had reported the error (exit 139). Every handle is closed by its
+// owner (Handle), so the library's own clean-up at exit is not needed: it is turned off
+// before the library initialises, which it does on the first call.
+const bool g_no_cleanup_at_exit = [] {
+  H5dont_atexit();
+  return true;
+}();
+
 // Our own messages replace HDF5's error-stack printing.
 void silence_hdf5_errors() {
   static const bool silenced = [] { return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0; }();

@@ -502,7 +502,7 @@ ReportSummary write_report(const ReportOptions& options) {
   if (options.window < 0) throw InputError("--window: must be >= 0");
   if (options.bins < 1) throw InputError("--bins: must be >= 1");
   const LogoSource source(options.input);
-  AtomicOutput::check_writable(options.output);  // before reading all of the input
+  AtomicOutput::check_writable(options.output, {{"input", options.input}});  // before reading it all
   const hid_t file = source.file();
   const std::string method = attribute_text(file, "method");
   // The explained output column; 0 when the file does not say.
@@ -545,7 +545,7 @@ ReportSummary write_report(const ReportOptions& options) {
       .text("seqattr " + std::string(SEQATTR_VERSION))
       .raw(". This file is self-contained: no scripts, nothing loaded from elsewhere.</p>\n")
       .raw("</body>\n</html>\n");
-  write_text_output(options.output, html.str());
+  write_text_output(options.output, html.str(), options.input);
   return summary;
 }
 

@@ -457,8 +457,9 @@ Logo LogoSource::logo(int64_t index, const torch::Tensor& row, int64_t start, in
   return logo;
 }
 
-void write_text_output(const std::string& path, const std::string& text) {
-  AtomicOutput output(path);
+void write_text_output(const std::string& path, const std::string& text,
+                       const std::string& input) {
+  AtomicOutput output(path, {{"input", input}});
   {
     std::ofstream out(output.temp_path(), std::ios::binary | std::ios::trunc);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -471,7 +472,7 @@ void write_text_output(const std::string& path, const std::string& text) {
 void write_logo(const LogoRequest& request) {
   const LogoSource source(request.input);
   const Logo logo = source.logo(request.index, request.start, request.end, request.hypothetical);
-  write_text_output(request.output, logo_svg(logo));
+  write_text_output(request.output, logo_svg(logo), request.input);
 }
 
 }  // namespace seqattr

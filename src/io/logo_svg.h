@@ -97,6 +97,6 @@ struct LogoRequest {
 void write_logo(const LogoRequest& request);
 
 // Writes `text` to `path` through an AtomicOutput: complete or not at all.
-void write_text_output(const std::string& path, const std::string& text);
+void write_text_output(const std::string& path, const std::string& text, const std::string& input);
 
 }  // namespace seqattr

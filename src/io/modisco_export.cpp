@@ -248,13 +248,14 @@ ModiscoExportSummary export_modisco(const ModiscoExportOptions& options) {
   summary.length = in.shape[2];
   summary.ohe_path = (std::filesystem::path(options.output_dir) / "ohe.npz").string();
   summary.attr_path = (std::filesystem::path(options.output_dir) / "attr.npz").string();
-  // One at a time: only one AtomicOutput may be live.
-  for (const auto& [path, dataset] : {std::pair{summary.ohe_path, in.one_hot.get()},
-                                      std::pair{summary.attr_path, in.hypothetical.get()}}) {
-    AtomicOutput output(path);
-    write_npz(output.temp_path(), path, dataset, in.shape);
-    output.commit();
-  }
+  // Both written before either is renamed into place: an interrupted export (a full disk)
+  // never leaves a new ohe.npz beside an old attr.npz.
+  AtomicOutput ohe(summary.ohe_path, {{"input", options.input}});
+  AtomicOutput attr(summary.attr_path, {{"input", options.input}});
+  write_npz(ohe.temp_path(), summary.ohe_path, in.one_hot.get(), in.shape);
+  write_npz(attr.temp_path(), summary.attr_path, in.hypothetical.get(), in.shape);
+  ohe.commit();
+  attr.commit();
   return summary;
 }
 

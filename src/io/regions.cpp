@@ -50,12 +50,31 @@ class BedLine {
   int64_t number_;
 };
 
-// BED separates columns with tabs, but hand-written files often use spaces; a run of either
-// is one separator (so an empty column cannot be expressed, and BED has none). A '\r' from
-// Windows line ends counts as white space.
+// BED separates columns with tabs, but hand-written files often use spaces. A line with a
+// tab is split on tabs alone, so that a name with a space in it stays one column; a line
+// without one on runs of spaces. A '\r' from Windows line ends is dropped.
 std::vector<std::string_view> split_columns(std::string_view line) {
-  constexpr std::string_view kSeparators = " \t\r";
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   std::vector<std::string_view> columns;
+  if (line.find('\t') != std::string_view::npos) {
+    // Spaces around a column are dropped; spaces inside one (a name "my peak") are kept.
+    const auto trimmed = [](std::string_view column) {
+      while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+      while (!column.empty() && column.back() == ' ') column.remove_suffix(1);
+      return column;
+    };
+    size_t begin = 0;
+    while (true) {
+      const size_t end = line.find('\t', begin);
+      columns.push_back(trimmed(line.substr(begin, end == std::string_view::npos ? end : end - begin)));
+      if (end == std::string_view::npos) break;
+      begin = end + 1;
+    }
+    // Trailing tabs end the line; they add no column (a line of blanks has none).
+    while (!columns.empty() && columns.back().empty()) columns.pop_back();
+    return columns;
+  }
+  constexpr std::string_view kSeparators = " ";
   size_t begin = line.find_first_not_of(kSeparators);
   while (begin != std::string_view::npos) {
     const size_t end = line.find_first_of(kSeparators, begin);
@@ -66,7 +85,7 @@ std::vector<std::string_view> split_columns(std::string_view line) {
 }
 
 bool is_header_or_blank(const std::vector<std::string_view>& columns) {
-  return columns.empty() || columns[0].front() == '#' || columns[0] == "track" ||
+  return columns.empty() || (!columns[0].empty() && columns[0].front() == '#') || columns[0] == "track" ||
          columns[0] == "browser";
 }
 

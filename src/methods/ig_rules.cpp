@@ -41,8 +41,8 @@ void gauss_legendre(int n, std::vector<double>& nodes, std::vector<double>& weig
   for (int i = 0; i < (n + 1) / 2; ++i) {
     double x = std::cos(pi * (i + 0.75) / (n + 0.5));  // Tricomi's first guess
     for (int iter = 0; iter < 100; ++iter) {
-      const double step = legendre_with_derivative(n, x).first /
-                          legendre_with_derivative(n, x).second;
+      const auto [p, dp] = legendre_with_derivative(n, x);
+      const double step = p / dp;
       x -= step;
       if (std::abs(step) < 1e-16) break;
     }
@@ -71,6 +71,13 @@ Quadrature ig_quadrature(IgRule rule, int n) {
   if (n < 1) throw InputError("--n-steps " + std::to_string(n) + ": must be at least 1");
   Quadrature q;
   if (rule == IgRule::GaussLegendre) {
+    // Each node costs Newton steps on an O(n) recurrence: O(n^2) in all, about a second
+    // at the cap. Captum's default is 50 steps; thousands gain nothing.
+    if (n > kMaxGaussLegendreSteps) {
+      throw InputError("--n-steps " + std::to_string(n) + ": gausslegendre takes at most " +
+                       std::to_string(kMaxGaussLegendreSteps) +
+                       " steps; use a riemann rule for more");
+    }
     gauss_legendre(n, q.alphas, q.weights);
     for (int i = 0; i < n; ++i) {
       q.alphas[i] = 0.5 * (1.0 + q.alphas[i]);

@@ -17,6 +17,8 @@ struct Quadrature {
 // (numpy.polynomial.legendre.leggauss, mapped to [0, 1]); the Riemann rules reproduce
 // Captum's float32 torch.linspace nodes and float32 step sizes exactly.
 // Throws InputError for n_steps < 1, or < 2 with a Riemann rule (as Captum asserts).
+constexpr int kMaxGaussLegendreSteps = 10000;
+
 Quadrature ig_quadrature(IgRule rule, int n_steps);
 
 IgRule parse_ig_rule(const std::string& name);  // throws InputError naming --ig-rule

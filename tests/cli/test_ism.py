@@ -70,7 +70,12 @@ class Ism(TempDirTest):
                 np.testing.assert_array_equal(part["predictions"], full["predictions"])
 
     def test_bad_window(self):
-        for start, end in [(10, 10), (20, 5), (-1, 5), (0, 161), (160, -1)]:
+        # Windows against the length (160) name it; a negative start is refused before that.
+        proc = run("attribute", "--model", data("mini_bpnet.pt"), "--fasta", data("mini_bpnet.fa"),
+                   "--method", "ism", "--ism-start", -1, "--ism-end", 5, "--output",
+                   self.path("bad.h5"), check=False)
+        self.assertIn("error: --ism-start -1: must be >= 0", proc.stderr)
+        for start, end in [(10, 10), (20, 5), (0, 161), (160, -1)]:
             with self.subTest(start=start, end=end):
                 out = self.path("bad.h5")
                 proc = run("attribute", "--model", data("mini_bpnet.pt"), "--fasta",

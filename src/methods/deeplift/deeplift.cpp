@@ -2,6 +2,8 @@
 
 #include <torch/csrc/jit/python/update_graph_executor_opt.h>
 
+#include <cmath>
+
 #include "common/log.h"
 #include "engine/row_chunks.h"
 #include "engine/target_gradient.h"
@@ -99,7 +101,11 @@ void run_deeplift(RuledModel& ruled, const torch::Tensor& one_hot, const Plan& p
     const int64_t* o = owner_cpu.data_ptr<int64_t>();
     float* acc = delta.data_ptr<float>();
     for (int64_t k = 0; k < chunk.rows(); ++k) {
-      acc[o[k]] = plan.largest_absolute_delta ? std::max(acc[o[k]], std::abs(d[k])) : acc[o[k]] + d[k];
+      // The largest |delta|, NaN when any is NaN (std::max would drop it).
+      const float magnitude = std::abs(d[k]);
+      acc[o[k]] = !plan.largest_absolute_delta      ? acc[o[k]] + d[k]
+                  : std::isnan(magnitude) || std::isnan(acc[o[k]]) ? std::nanf("")
+                                                                  : std::max(acc[o[k]], magnitude);
     }
     predictions.cover(chunk).narrow(0, 0, s).copy_(pass.outputs.narrow(0, 0, s));
 
