@@ -413,7 +413,7 @@ class Resume(Fixture):
         run(*self.attribute_args("--resume"))
 
     def test_two_runs_on_one_output(self):
-        fasta = self.write("many.fa", fasta_text(3000))
+        fasta = self.write("many.fa", fasta_text(20000))  # minutes of ISM: killed below
         first = subprocess.Popen([BIN, *map(str, self.attribute_args("--batch-size", 8,
                                                                      fasta=fasta, method="ism"))],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -423,6 +423,7 @@ class Resume(Fixture):
                 time.sleep(0.05)
             expect_cli_error(self, self.attribute_args(fasta=fasta, method="ism"),
                              "another seqattr run is writing this output")
+            self.assertIsNone(first.poll(), "the first run was still writing")
             self.assertTrue(os.path.isdir(self.out + ".parts"), "the first run's parts stay")
         finally:
             first.terminate()
