@@ -159,7 +159,7 @@ std::vector<CLI::ConfigItem> PresetFormat::from_config(std::istream& input) cons
     throw CLI::ConfigError("--config '" + path_ + "': " + message);
   };
   if (text.find('\0') != std::string::npos) fail("not a text file (a preset is TOML)");
-  std::vector<CLI::ConfigItem> items;
+  std::vector<CLI::ConfigItem> parsed;
   std::set<std::string> seen;
   std::string section;
   const CLI::App* command = nullptr;
@@ -199,9 +199,9 @@ std::vector<CLI::ConfigItem> PresetFormat::from_config(std::istream& input) cons
       fail(at + "cannot read the value of '" + key + "' (strings in quotes, numbers, true or "
            "false, or [arrays] of them)");
     }
-    if (section == command_) items.push_back(std::move(item));
+    if (section == command_) parsed.push_back(std::move(item));
   }
-  return items;
+  return parsed;
 }
 
 }  // namespace seqattr::cli

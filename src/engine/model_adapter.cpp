@@ -41,11 +41,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return out.str();
 }
 
-bool is_index(const std::string& text) {
-  return !text.empty() && text.size() < 10 &&
-         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 // An input of forward beyond the sequence, with the shape its zeros take.
 struct ExtraInput {
   std::string name;
@@ -374,7 +369,7 @@ AdaptedModel load_adapted_model(const std::string& path, const ModelInterface& i
   }
   if (!plan.extras.empty()) find_extra_shapes(module, path, plan.layout, plan.extras, length, device);
   const auto output = probe(module, path, plan.layout, plan.extras, length, device);
-  AdaptedModel adapted{raw};
+  AdaptedModel adapted{raw, 0, false, {}, Reduction::None, std::nullopt, "ncl", {}, {}, {}};
   adapted.heads = heads_of(output, path, metadata);
   adapted.input_layout = plan.layout;
   for (const auto& e : plan.extras) adapted.extra_inputs.push_back(e.name);

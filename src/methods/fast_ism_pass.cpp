@@ -505,9 +505,9 @@ bool MutantPass::rule_binary(Node* node) {
     // In float64: the two terms can cancel (a softmax-weighted profile's weights and logits
     // both change), and what follows may sum such terms over every position.
     const auto wide = [](const torch::Tensor& t) { return t.to(torch::kDouble); };
-    const auto a = wide(da), b = wide(db), r_a = ra, r_b = rb;  // ra, rb: float64
-    delta = kind == "aten::mul" ? a * (r_b + b) + r_a * b             // (ra + da)(rb + db) - ra rb
-                                : (a * r_b - r_a * b) / (r_b * (r_b + b));  // (ra + da)/(rb + db) - ra/rb
+    const auto d_a = wide(da), d_b = wide(db);  // ra, rb: float64 already
+    delta = kind == "aten::mul" ? d_a * (rb + d_b) + ra * d_b  // (ra + da)(rb + db) - ra rb
+                                : (d_a * rb - ra * d_b) / (rb * (rb + d_b));  // (ra + da)/(rb + db) - ra/rb
     delta = delta.to(da.scalar_type());
   }
   set(node->output(), windows ? window_slot(out_reference, lo, delta)

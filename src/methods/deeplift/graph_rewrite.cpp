@@ -107,7 +107,7 @@ bool only_detached(const Value* value) {
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
   // Not frozen: freezing's clean-up drops aten::detach, which must stay.
   auto forward = inlined_forward(module, Freezing::KeepAttributes);
-  RewrittenModel out{forward.module, {}};
+  RewrittenModel out{forward.module, {}, {}};
   auto& graph = forward.graph;
 
   // Values that depend on the model input (graph input 1; input 0 is the module itself),
