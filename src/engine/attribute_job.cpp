@@ -376,7 +376,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   const AttributeOptions options = with_model_metadata(requested, metadata);
   validate(options);
   const int threads = effective_threads(options.threads);
-  torch::set_num_threads(threads);
+  const ScopedThreadCount thread_count(threads);
   const auto device = resolve_device(options.device);
   AtomicOutput::check_writable(options.output, named_inputs(options));
 

@@ -422,7 +422,7 @@ BenchRow run_combination(const Context& c, Model& model, const std::string& meth
                          int64_t batch_size, const std::string& precision, int threads) {
   const auto& o = *c.options;
   const auto& device = model.device();
-  torch::set_num_threads(effective_threads(threads));
+  const ScopedThreadCount thread_count(effective_threads(threads));
   // prepare_method keeps references to the options: they live until the row is done.
   const AttributeOptions a = method_options(o, method, batch_size, device, threads, c.length);
   const auto prepared = prepare_method(a, model, c.target, c.outputs, o.sequences, c.length);

@@ -17,4 +17,19 @@ int available_cores();
 // than there are is capped, with a warning (a thousand threads on two cores ran 100x slower).
 int effective_threads(int requested);
 
+// LibTorch's intra-op thread count, process-wide state, set for a scope: a job sets it and
+// puts back what the caller had when it ends, so that library calls leave no trace.
+class ScopedThreadCount {
+ public:
+  explicit ScopedThreadCount(int threads) : previous_(torch::get_num_threads()) {
+    torch::set_num_threads(threads);
+  }
+  ~ScopedThreadCount() { torch::set_num_threads(previous_); }
+  ScopedThreadCount(const ScopedThreadCount&) = delete;
+  ScopedThreadCount& operator=(const ScopedThreadCount&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace seqattr
