@@ -44,10 +44,9 @@ void declare_options(CLI::App* cmd, BenchOptions& o, bool& verbose) {
 Command bench_command(CLI::App& app) {
   auto options = std::make_shared<BenchOptions>();
   auto verbose = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand(
-      "bench", "Benchmark the attribution methods on synthetic sequences: every combination of "
-               "the lists given, with mean ± sd of sequences/s and bases/s, FLOPs and memory");
-  cmd->option_defaults()->always_capture_default();
+  auto* cmd = add_command(
+      app, "bench", "Benchmark the attribution methods on synthetic sequences: every combination of "
+                     "the lists given, with mean ± sd of sequences/s and bases/s, FLOPs and memory");
   cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
   declare_options(cmd, *options, *verbose);
   return {cmd, [options, verbose] {

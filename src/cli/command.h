@@ -23,6 +23,9 @@ Command report_command(CLI::App& app);
 Command bench_command(CLI::App& app);
 Command inspect_command(CLI::App& app);
 
+// A subcommand of `app` whose help shows every option's default.
+CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description);
+
 // The positional input (a seqattr output file) and the required --output/-o of the commands
 // that read one output and write one file from it (logo, report, export-bigwig).
 void add_input_and_output(CLI::App* cmd, std::string& input, std::string& output,

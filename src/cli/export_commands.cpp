@@ -78,9 +78,7 @@ void run_bigwig(const BigWigCommandOptions& o) {
 
 Command export_bigwig_command(CLI::App& app) {
   auto options = std::make_shared<BigWigCommandOptions>();
-  auto* cmd = app.add_subcommand("export-bigwig",
-                                 "Write projected attributions as a bigWig track");
-  cmd->option_defaults()->always_capture_default();
+  auto* cmd = add_command(app, "export-bigwig", "Write projected attributions as a bigWig track");
   cmd->footer(
       "Each base gets the projected attribution (summed over the 4 channels) of the window "
       "whose centre is nearest; a tie goes to the window that starts first. Bases no window "
@@ -92,8 +90,7 @@ Command export_bigwig_command(CLI::App& app) {
 
 Command export_modisco_command(CLI::App& app) {
   auto options = std::make_shared<ModiscoExportOptions>();
-  auto* cmd = app.add_subcommand("export-modisco", "Write ohe.npz and attr.npz for TF-MoDISco");
-  cmd->option_defaults()->always_capture_default();
+  auto* cmd = add_command(app, "export-modisco", "Write ohe.npz and attr.npz for TF-MoDISco");
   cmd->footer(
       "ohe.npz holds /one_hot and attr.npz /hypothetical_attributions, each as arr_0 "
       "(N, 4, L) float32: run `modisco motifs -s ohe.npz -a attr.npz ...` (tfmodisco-lite "

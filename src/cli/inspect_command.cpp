@@ -11,11 +11,10 @@ namespace seqattr::cli {
 Command inspect_command(CLI::App& app) {
   auto options = std::make_shared<InspectOptions>();
   auto json = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand(
-      "inspect", "Describe a model before a long run: input, output heads, FLOPs, DeepLIFT "
-                 "rules, whether fast ISM applies, receptive field");
-  cmd->option_defaults()->always_capture_default();
-  cmd->fallthrough();
+  auto* cmd = add_command(
+      app, "inspect", "Describe a model before a long run: input, output heads, FLOPs, DeepLIFT "
+                      "rules, whether fast ISM applies, receptive field");
+  cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
   cmd->add_option("--model", options->model, "TorchScript model")->required();
   cmd->add_option("--length", options->length,
                   "Sequence length (0: input_length from MODEL.json beside the model)");

@@ -18,9 +18,9 @@ struct MergeOptions {
 
 Command merge_command(CLI::App& app) {
   auto o = std::make_shared<MergeOptions>();
-  auto* cmd = app.add_subcommand(
-      "merge", "Join the shards of one sharded run (attribute --shard I/N) into one file, "
-               "identical to a single process's output");
+  auto* cmd = add_command(
+      app, "merge", "Join the shards of one sharded run (attribute --shard I/N) into one file, "
+                     "identical to a single process's output");
   cmd->add_option("shards", o->shards, "Shard files, in any order (every shard of the run)")
       ->required()
       ->check(CLI::ExistingFile);

@@ -37,8 +37,7 @@ void declare_options(CLI::App* cmd, ReportOptions& o) {
 
 Command logo_command(CLI::App& app) {
   auto options = std::make_shared<LogoRequest>();
-  auto* cmd = app.add_subcommand("logo", "Draw an attribution logo (SVG) of one sequence");
-  cmd->option_defaults()->always_capture_default();
+  auto* cmd = add_command(app, "logo", "Draw an attribution logo (SVG) of one sequence");
   cmd->footer(
       "Letter heights are the attributions: positive ones stacked above the axis (largest on "
       "top), negative ones below it. A green, C blue, G orange, T red. The x axis gives "
@@ -55,8 +54,7 @@ Command logo_command(CLI::App& app) {
 
 Command report_command(CLI::App& app) {
   auto options = std::make_shared<ReportOptions>();
-  auto* cmd = app.add_subcommand("report", "Write a self-contained HTML report of an output");
-  cmd->option_defaults()->always_capture_default();
+  auto* cmd = add_command(app, "report", "Write a self-contained HTML report of an output");
   cmd->footer(
       "One HTML file with everything inline (CSS, SVG figures; no scripts, no links to fetch): "
       "run parameters, a histogram of the target's predictions and of the total attribution "

@@ -246,19 +246,16 @@ void refuse_other_finished_output(const AttributeOptions& o) {
   std::string differs;
   try {
     auto file = h5::open_file_for_reading(o.output);
-    const auto before = nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
-    const auto now = to_json(o);
+    const auto stored = nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
+    // The options as given now, against their stored values (the notes stored beside them,
+    // such as threads_used, are not options).
+    auto now = to_json(o);
+    for (const char* key : kPresentationOptions) now.erase(key);
+    nlohmann::json before = nlohmann::json::object();
     for (const auto& [key, value] : now.items()) {
-      if (std::find(std::begin(kPresentationOptions), std::end(kPresentationOptions), key) !=
-          std::end(kPresentationOptions)) {
-        continue;
-      }
-      if (!before.contains(key) || before[key] != value) {
-        differs += (differs.empty() ? "" : ", ") + key + " (" +
-                   (before.contains(key) ? before[key].dump() : std::string("none")) + " then " +
-                   value.dump() + ")";
-      }
+      if (stored.contains(key)) before[key] = stored[key];
     }
+    differs = describe_differences(before, now);
   } catch (const std::exception&) {
     throw InputError("--resume: '" + o.output + "' exists and is not a seqattr output; it was "
                      "left as it is (remove it, or choose another --output)");
@@ -473,7 +470,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   bar.finish();
   method.finish();
   if (non_finite > 0) {
-    log::warn(std::to_string(non_finite) + " of " + std::to_string(todo.empty() ? 0 : summary.sequences - summary.resumed) +
+    log::warn(std::to_string(non_finite) + " of " + std::to_string(summary.sequences - summary.resumed) +
               " sequence(s) have NaN or infinite predictions or attributions (the model's "
               "output overflows, or its weights are not finite); they are written as they are");
   }

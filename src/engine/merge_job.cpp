@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.h"
+#include "engine/run_parts.h"
 #include "io/atomic_output.h"
 #include "io/hdf5.h"
 #include "io/row_files.h"
@@ -51,24 +52,19 @@ ShardInfo read_shard_info(const std::string& path) {
   return info;
 }
 
-// The recorded parameters in which two shards differ ("threads (1 then 2)"), or "" when
-// they agree there (then the model or the inputs differ).
+// The recorded parameters in which two shards differ ("threads_used (1 then 2)"), or ""
+// when they agree there (then the model or the inputs differ).
 std::string parameter_differences(const std::string& a_path, const std::string& b_path) {
-  static const std::set<std::string> per_shard = {"output", "shard", "resume", "quiet", "verbose"};
   try {
     const auto read = [](const std::string& path) {
       auto file = h5::open_file_for_reading(path);
-      return nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
+      auto parameters = nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
+      for (const char* per_shard : {"output", "shard", "resume", "quiet", "verbose"}) {
+        parameters.erase(per_shard);
+      }
+      return parameters;
     };
-    const auto a = read(a_path), b = read(b_path);
-    std::string differs;
-    for (const auto& [key, value] : b.items()) {
-      if (per_shard.count(key) || (a.contains(key) && a[key] == value)) continue;
-      differs += (differs.empty() ? "" : ", ") + key + " (" +
-                 (a.contains(key) ? a[key].dump() : std::string("none")) + " then " +
-                 value.dump() + ")";
-    }
-    return differs;
+    return describe_differences(read(a_path), read(b_path));
   } catch (const std::exception&) {
     return "";
   }

@@ -44,32 +44,6 @@ nlohmann::json read_manifest(const std::string& directory) {
   }
 }
 
-// The settings whose values differ, e.g. "n_steps (50 then 20)"; nested objects (the
-// parameters, the input digests) are compared key by key, and the run_id derived from
-// them is left out.
-void collect_differences(const nlohmann::json& before, const nlohmann::json& now,
-                         std::string* text) {
-  const auto add = [text](const std::string& item) { *text += (text->empty() ? "" : ", ") + item; };
-  for (const auto& [key, value] : now.items()) {
-    if (key == "run_id") continue;
-    const auto old = before.contains(key) ? before[key] : nlohmann::json();
-    if (old.is_object() && value.is_object()) {
-      collect_differences(old, value, text);
-    } else if (old != value) {
-      add(key + " (" + old.dump() + " then " + value.dump() + ")");
-    }
-  }
-  for (const auto& [key, value] : before.items()) {
-    if (!now.contains(key)) add(key + " (no longer given)");
-  }
-}
-
-std::string differences(const nlohmann::json& before, const nlohmann::json& now) {
-  std::string text;
-  collect_differences(before, now, &text);
-  return text;
-}
-
 void write_manifest(const std::string& directory, const nlohmann::json& manifest) {
   const std::string path = directory + "/" + kManifest;
   {
@@ -110,7 +84,31 @@ int lock_directory(const std::string& directory, bool* created) {
   return fd;
 }
 
+// Adds the differences of `now` from `before` to *text (see describe_differences).
+void collect_differences(const nlohmann::json& before, const nlohmann::json& now,
+                         std::string* text) {
+  const auto add = [text](const std::string& item) { *text += (text->empty() ? "" : ", ") + item; };
+  for (const auto& [key, value] : now.items()) {
+    if (key == "run_id") continue;
+    const auto old = before.contains(key) ? before[key] : nlohmann::json();
+    if (old.is_object() && value.is_object()) {
+      collect_differences(old, value, text);
+    } else if (old != value) {
+      add(key + " (" + old.dump() + " then " + value.dump() + ")");
+    }
+  }
+  for (const auto& [key, value] : before.items()) {
+    if (!now.contains(key)) add(key + " (no longer given)");
+  }
+}
+
 }  // namespace
+
+std::string describe_differences(const nlohmann::json& before, const nlohmann::json& now) {
+  std::string text;
+  collect_differences(before, now, &text);
+  return text;
+}
 
 PartStore::PartStore(std::string directory, nlohmann::json manifest, bool resume)
     : directory_(std::move(directory)) {
@@ -146,7 +144,7 @@ void PartStore::open_store(nlohmann::json manifest, bool resume) {
     }
     if (before != manifest) {
       throw InputError("--resume: the interrupted run in '" + directory_ +
-                       "' had different parameters: " + differences(before, manifest) +
+                       "' had different parameters: " + describe_differences(before, manifest) +
                        "; resume with the original parameters, or remove that directory");
     }
     remove_temporaries(directory_);

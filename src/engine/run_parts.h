@@ -11,6 +11,11 @@
 
 namespace seqattr {
 
+// The settings whose values differ, e.g. "n_steps (50 then 20), seed (no longer given)";
+// nested objects (the parameters, the input digests) are compared key by key, and a
+// run_id derived from them is left out. "" when they agree.
+std::string describe_differences(const nlohmann::json& before, const nlohmann::json& now);
+
 class PartStore {
  public:
   // `manifest` describes the run (options that change results, input digests, shape).

@@ -47,6 +47,14 @@ std::string base_name_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// Temporaries of an output are `.NAME.XXXXXX.partial` beside it (XXXXXX: mkstemps' six).
+constexpr char kTemporarySuffix[] = ".partial";
+constexpr size_t kUniqueCharacters = 6;
+
+std::string temporary_prefix(const std::string& final_path) {
+  return "." + base_name_of(final_path) + ".";
+}
+
 }  // namespace
 
 void refuse_overwriting_inputs(const std::string& option, const std::string& path,
@@ -82,7 +90,8 @@ AtomicOutput::AtomicOutput(std::string final_path, const std::vector<NamedPath>&
     throw InputError("--output '" + final_path_ + "': directory '" + directory +
                      "' does not exist");
   }
-  std::string pattern = directory + "/." + base + ".XXXXXX.partial";
+  std::string pattern = directory + "/" + temporary_prefix(final_path_) +
+                        std::string(kUniqueCharacters, 'X') + kTemporarySuffix;
   if (pattern.size() >= sizeof g_temp_paths[0]) {
     throw InputError("--output '" + final_path_ + "': path is too long");
   }
@@ -90,7 +99,7 @@ AtomicOutput::AtomicOutput(std::string final_path, const std::vector<NamedPath>&
     if (g_temp_paths[i][0] == '\0') slot_ = i;
   }
   TORCH_INTERNAL_ASSERT(slot_ >= 0, "at most ", kLiveTemporaries, " AtomicOutputs may be live");
-  const int fd = mkstemps(pattern.data(), static_cast<int>(std::strlen(".partial")));
+  const int fd = mkstemps(pattern.data(), static_cast<int>(std::strlen(kTemporarySuffix)));
   if (fd < 0) {
     slot_ = -1;
     throw InputError("--output '" + final_path_ + "': cannot write in directory '" + directory +
@@ -135,9 +144,9 @@ void AtomicOutput::commit() {
 }
 
 int remove_stale_temporaries(const std::string& final_path) {
-  const std::string prefix = "." + base_name_of(final_path) + ".";
-  const std::string suffix = ".partial";
-  const size_t length = prefix.size() + 6 + suffix.size();  // mkstemps' six characters
+  const std::string prefix = temporary_prefix(final_path);
+  const std::string suffix = kTemporarySuffix;
+  const size_t length = prefix.size() + kUniqueCharacters + suffix.size();
   std::error_code error;
   int removed = 0;
   for (const auto& entry : std::filesystem::directory_iterator(directory_of(final_path), error)) {

@@ -68,6 +68,29 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// Runs kCases mutations of valid_text(rng) through read_and_check(text), which returns when
+// the input is taken (checking what it read) or throws Error to refuse it. A refusal must
+// be one line, and both outcomes must occur, or the mutations are too mild or too wild to
+// test anything.
+template <typename Error, typename Valid, typename ReadAndCheck>
+void fuzz(uint32_t seed, const std::string& alphabet, Valid valid_text,
+          ReadAndCheck read_and_check) {
+  std::mt19937 rng(seed);
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < kCases; ++i) {
+    const std::string text = mutate(valid_text(rng), alphabet, rng);
+    try {
+      read_and_check(text);
+      ++accepted;
+    } catch (const Error& e) {
+      ++refused;
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_GT(accepted, kCases / 10);
+  EXPECT_GT(refused, kCases / 10);
+}
+
 // -- FASTA ------------------------------------------------------------------------------
 
 std::string valid_fasta(std::mt19937& rng) {
@@ -111,24 +134,11 @@ std::string gzip(const std::string& text) {
 }
 
 TEST(Fuzz, FastaEndsInRecordsOrOneInputError) {
-  std::mt19937 rng(kSeed);
   test::TempDir dir;
-  int accepted = 0, refused = 0;
-  for (int i = 0; i < kCases; ++i) {
-    const std::string text = mutate(valid_fasta(rng), "ACGTNacgtn>@+ \t\r\n;#", rng);
-    const auto path = dir.write("case.fa", text);
-    try {
-      const auto records = read_fasta(path);
-      ++accepted;
-      EXPECT_EQ(records.size(), headers_in(text)) << "case " << i << ":\n" << text;
-    } catch (const InputError& e) {
-      ++refused;
-      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-    }
-  }
-  // Both outcomes occur, or the mutations are too mild or too wild to test anything.
-  EXPECT_GT(accepted, kCases / 10);
-  EXPECT_GT(refused, kCases / 10);
+  fuzz<InputError>(kSeed, "ACGTNacgtn>@+ \t\r\n;#", valid_fasta, [&](const std::string& text) {
+    const auto records = read_fasta(dir.write("case.fa", text));
+    EXPECT_EQ(records.size(), headers_in(text)) << text;
+  });
 }
 
 TEST(Fuzz, GzipFastaIsWholeOrRefused) {
@@ -198,22 +208,10 @@ TEST(Fuzz, BedEndsInRegionsOrOneInputError) {
   for (int i = 0; i < 1000; ++i) genome_text += "TGCA"[i % 4];
   genome_text += "\n";
   const auto genome = Genome::open(dir.write("genome.fa", genome_text));
-  std::mt19937 rng(kSeed + 2);
-  int accepted = 0, refused = 0;
-  for (int i = 0; i < kCases; ++i) {
-    const std::string text = mutate(valid_bed(rng), "0123456789\t -.chr12X#\n\r", rng);
-    const auto path = dir.write("case.bed", text);
-    try {
-      const auto regions = read_bed_regions(path, genome, 50);
-      ++accepted;
-      EXPECT_EQ(static_cast<size_t>(regions.size()), data_lines_in(text)) << "case " << i << ":\n" << text;
-    } catch (const InputError& e) {
-      ++refused;
-      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-    }
-  }
-  EXPECT_GT(accepted, kCases / 10);
-  EXPECT_GT(refused, kCases / 10);
+  fuzz<InputError>(kSeed + 2, "0123456789\t -.chr12X#\n\r", valid_bed, [&](const std::string& text) {
+    const auto regions = read_bed_regions(dir.write("case.bed", text), genome, 50);
+    EXPECT_EQ(static_cast<size_t>(regions.size()), data_lines_in(text)) << text;
+  });
 }
 
 // -- TOML presets -----------------------------------------------------------------------
@@ -233,24 +231,16 @@ TEST(Fuzz, PresetEndsInKnownOptionsOrOneConfigError) {
   const std::string valid =
       "# preset\n[attribute]\nmethod = \"deeplift_shap\"  # comment\nn-steps = 50\n"
       "n_shuffles = 20\nquiet = true\n\n[merge]\n";
-  std::mt19937 rng(kSeed + 3);
-  int accepted = 0, refused = 0;
-  for (int i = 0; i < kCases; ++i) {
-    const std::string text = mutate(valid, "[]=\"'#_-. \n\tabcdefghijklmnopqrstuvwxyz0123456789", rng);
-    std::istringstream input(text);
-    try {
-      for (const auto& item : format.from_config(input)) {
-        EXPECT_NE(attribute->get_option_no_throw("--" + item.name), nullptr) << item.name;
-        EXPECT_EQ(item.parents, std::vector<std::string>{"attribute"});
-      }
-      ++accepted;
-    } catch (const CLI::ConfigError& e) {
-      ++refused;
-      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-    }
-  }
-  EXPECT_GT(accepted, kCases / 10);
-  EXPECT_GT(refused, kCases / 10);
+  fuzz<CLI::ConfigError>(
+      kSeed + 3, "[]=\"'#_-. \n\tabcdefghijklmnopqrstuvwxyz0123456789",
+      [&](std::mt19937&) { return valid; },
+      [&](const std::string& text) {
+        std::istringstream input(text);
+        for (const auto& item : format.from_config(input)) {
+          EXPECT_NE(attribute->get_option_no_throw("--" + item.name), nullptr) << item.name;
+          EXPECT_EQ(item.parents, std::vector<std::string>{"attribute"});
+        }
+      });
 }
 
 }  // namespace
