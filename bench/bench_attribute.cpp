@@ -4,10 +4,10 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include "engine/model.h"
+#include "core/model.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
-#include "methods/path_attribution.h"
+#include "methods/path/path_attribution.h"
 
 namespace seqattr {
 namespace {

@@ -1,5 +1,6 @@
 // CPU reference for seqattr::ig_path_points; the CUDA twin must match it.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <ATen/Dispatch.h>
 #include <torch/library.h>
 

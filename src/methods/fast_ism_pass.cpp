@@ -7,9 +7,9 @@
 #include <set>
 #include <unordered_set>
 
-#include "engine/model_graph.h"
+#include "core/model_graph.h"
 #include "kernels/ops/relu_max_pool_change.h"
-#include "methods/fast_ism_change.h"
+#include "methods/ism/fast_ism_change.h"
 
 namespace seqattr::fast_ism {
 namespace {

@@ -4,8 +4,8 @@
 #include <random>
 #include <set>
 
-#include "io/fasta.h"
-#include "io/one_hot.h"
+#include "formats/fasta.h"
+#include "formats/one_hot.h"
 #include "kernels/ops/dinucleotide_shuffle.h"
 
 namespace seqattr {

@@ -13,7 +13,7 @@
 #include <limits>
 #include <random>
 
-#include "methods/fast_ism.h"
+#include "methods/ism/fast_ism.h"
 #include "test_support.h"
 
 namespace seqattr {

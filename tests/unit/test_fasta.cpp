@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "common/errors.h"
-#include "io/fasta.h"
-#include "io/one_hot.h"
+#include "formats/fasta.h"
+#include "formats/one_hot.h"
 #include "test_support.h"
 
 namespace seqattr {

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "cli/preset_file.h"
+#include "tools/seqattr/preset_file.h"
 #include "common/errors.h"
-#include "io/fasta.h"
-#include "io/genome.h"
-#include "io/regions.h"
+#include "formats/fasta.h"
+#include "formats/genome.h"
+#include "formats/regions.h"
 #include "test_support.h"
 
 namespace seqattr {

@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "common/errors.h"
-#include "methods/ig_rules.h"
+#include "methods/path/ig_rules.h"
 
 namespace seqattr {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/script.h>
 
-#include "engine/model_flops.h"
+#include "core/model_flops.h"
 #include "test_support.h"
 
 namespace seqattr {

@@ -2,10 +2,10 @@
 // is finished once and in order.
 #include <gtest/gtest.h>
 
-#include "engine/model.h"
-#include "io/fasta.h"
-#include "io/one_hot.h"
-#include "methods/path_attribution.h"
+#include "core/model.h"
+#include "formats/fasta.h"
+#include "formats/one_hot.h"
+#include "methods/path/path_attribution.h"
 #include "test_support.h"
 
 namespace seqattr {

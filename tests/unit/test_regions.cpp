@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/errors.h"
-#include "io/genome.h"
-#include "io/regions.h"
+#include "formats/genome.h"
+#include "formats/regions.h"
 #include "test_support.h"
 
 namespace seqattr {

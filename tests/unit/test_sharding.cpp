@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "common/errors.h"
-#include "engine/sharding.h"
+#include "pipeline/sharding.h"
 
 namespace seqattr {
 namespace {

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "common/log.h"
-#include "engine/row_chunks.h"
-#include "engine/target_gradient.h"
+#include "core/row_chunks.h"
+#include "core/target_gradient.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "methods/deeplift/graph_rewrite.h"

@@ -8,8 +8,8 @@
 #include <set>
 #include <string>
 
-#include "engine/attribution_block.h"
-#include "engine/model.h"
+#include "core/attribution_block.h"
+#include "core/model.h"
 
 namespace seqattr::deeplift {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "engine/model_graph.h"
+#include "core/model_graph.h"
 
 namespace seqattr::deeplift {
 namespace {

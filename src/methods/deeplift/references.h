@@ -1,6 +1,6 @@
 #pragma once
 // Where DeepLIFT's references come from: a constant baseline, dinucleotide shuffles of each
-// sequence, or an HDF5 file's /references (N, R, 4, L).
+// sequence (an HDF5 file's /references: formats/references_file.h).
 #include <torch/torch.h>
 
 #include <memory>
@@ -19,11 +19,5 @@ ReferenceSource constant_references(double value, int64_t length);
 ReferenceSource shuffled_references(torch::Tensor one_hot, int64_t count, uint64_t seed,
                                     int64_t index_offset,
                                     std::shared_ptr<std::vector<bool>> only_one);
-
-// /references of an HDF5 file, read a block of sequences at a time. Checks the shape
-// against (sequences, R, 4, length) up front and that every column is one-hot when read;
-// throws InputError naming --references. Sets *references_per_sequence to R.
-ReferenceSource file_references(const std::string& path, int64_t sequences, int64_t length,
-                                int64_t* references_per_sequence);
 
 }  // namespace seqattr::deeplift

@@ -1,0 +1,102 @@
+#include "core/model.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/errors.h"
+#include "common/input_file.h"
+
+namespace seqattr {
+namespace {
+
+// TorchScript errors open with a generic line and end with the cause
+// ("RuntimeError: mat1 and mat2 shapes cannot be multiplied ..."): keep the cause.
+std::string script_error_cause(const std::string& message) {
+  auto end = message.find_last_not_of(" \n");
+  if (end == std::string::npos) return message;
+  const auto begin = message.rfind('\n', end);
+  return message.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+}
+
+std::string message_without_backtrace(const std::exception& e) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+  return torch_error ? torch_error->what_without_backtrace() : e.what();
+}
+
+std::string shape_string(c10::IntArrayRef sizes) {
+  std::ostringstream out;
+  out << "(";
+  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  out << ")";
+  return out.str();
+}
+
+}  // namespace
+
+std::string forward_error_cause(const std::exception& e) {
+  return script_error_cause(message_without_backtrace(e));
+}
+
+Model Model::load(const std::string& path, const torch::Device& device) {
+  require_regular_file("--model", path);
+  if (!std::ifstream(path)) throw InputError("--model '" + path + "': cannot open file");
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, device);
+  } catch (const c10::Error& e) {
+    throw InputError("--model '" + path + "': not a loadable TorchScript model (" +
+                     first_line(e.what_without_backtrace()) + ")");
+  }
+  module.eval();
+  for (auto parameter : module.parameters()) parameter.set_requires_grad(false);
+  return Model(std::move(module), path, device);
+}
+
+Model Model::from_module(torch::jit::Module module, std::string path, const torch::Device& device) {
+  return Model(std::move(module), std::move(path), device);
+}
+
+torch::Tensor Model::forward(const torch::Tensor& batch) {
+  // LibTorch's CPU convolution takes another kernel path for a batch of one row, which
+  // rounds differently; run such a row as two so that results never depend on batching.
+  if (batch.size(0) == 1) return forward(torch::cat({batch, batch})).narrow(0, 0, 1);
+  torch::IValue output;
+  try {
+    output = module_.forward({batch});
+  } catch (const std::exception& e) {  // c10::Error, or the interpreter's own runtime_error
+    throw InputError("--model '" + path_ + "': forward failed on input of shape " +
+                     shape_string(batch.sizes()) + ": " + forward_error_cause(e));
+  }
+  if (!output.isTensor()) {
+    throw InputError("--model '" + path_ + "': output must be a tensor of shape (N, T), got " +
+                     output.tagKind());
+  }
+  auto y = output.toTensor();
+  if (y.dim() != 2 || y.size(0) != batch.size(0) || !y.is_floating_point()) {
+    throw InputError("--model '" + path_ + "': output has shape " + shape_string(y.sizes()) +
+                     " and dtype " + std::string(c10::toString(y.scalar_type())) +
+                     "; expected a floating (N, T) tensor with N = " +
+                     std::to_string(batch.size(0)));
+  }
+  return y;
+}
+
+bool Model::any_parameter_requires_grad() const {
+  for (const auto& parameter : module_.parameters()) {
+    if (parameter.requires_grad()) return true;
+  }
+  return false;
+}
+
+torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_rows) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t begin = 0; begin < inputs.size(0); begin += batch_rows) {
+    const auto end = std::min(inputs.size(0), begin + batch_rows);
+    const auto rows = inputs.slice(0, begin, end).to(model.device(), torch::kFloat32);
+    parts.push_back(model.forward(rows).to(torch::kCPU, torch::kFloat32));
+  }
+  return torch::cat(parts, 0);
+}
+
+}  // namespace seqattr

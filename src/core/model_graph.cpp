@@ -1,0 +1,82 @@
+#include "core/model_graph.h"
+
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+#include <torch/csrc/jit/runtime/operator.h>
+
+#include <vector>
+
+namespace seqattr {
+namespace {
+
+// Reads of `self.training` become the constant false, so that the branches functional ops
+// take on it (F.relu's inplace, batch norm's training) fold away.
+void fold_eval_mode(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> reads;
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (node->kind() == c10::prim::GetAttr && node->s(c10::attr::name) == "training") {
+      reads.push_back(node);
+    }
+  }
+  for (torch::jit::Node* node : reads) {
+    torch::jit::WithInsertPoint guard(node);
+    node->output()->replaceAllUsesWith(graph.insertConstant(false));
+  }
+}
+
+}  // namespace
+
+ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing) {
+  ForwardGraph out;
+  out.module = freezing == Freezing::Freeze ? torch::jit::freeze_module(module) : module.clone();
+  out.graph = out.module.get_method("forward").graph();
+  torch::jit::Inline(*out.graph);
+  if (freezing == Freezing::KeepAttributes) fold_eval_mode(*out.graph);
+  torch::jit::ConstantPropagation(out.graph);
+  // A head picked from a tuple (model_adapter.h) reads its element directly; the other
+  // heads' operations are then dead code.
+  torch::jit::LowerSimpleTuples(out.graph);
+  torch::jit::EliminateDeadCode(out.graph);
+  torch::jit::RemoveListMutation(out.graph);
+  torch::jit::InplaceToFunctionalActivation(out.graph);
+  torch::jit::RemoveTensorMutation(out.graph);
+  return out;
+}
+
+std::vector<c10::IValue> run_graph_node(torch::jit::Node* node, std::vector<c10::IValue> inputs,
+                                        torch::jit::Operation* operation) {
+  const auto kind = node->kind();
+  if (kind == c10::prim::ListConstruct) {
+    c10::impl::GenericList list(node->output()->type()->expectRef<c10::ListType>().getElementType());
+    for (auto& v : inputs) list.push_back(std::move(v));
+    return {c10::IValue(std::move(list))};
+  }
+  if (kind == c10::prim::TupleConstruct) {
+    return {c10::IValue(c10::ivalue::Tuple::create(std::move(inputs)))};
+  }
+  if (kind == c10::prim::ListUnpack) {
+    const auto list = inputs.at(0).toListRef();
+    return std::vector<c10::IValue>(list.begin(), list.end());
+  }
+  if (kind == c10::prim::TupleUnpack) {
+    const auto& elements = inputs.at(0).toTupleRef().elements();
+    return std::vector<c10::IValue>(elements.begin(), elements.end());
+  }
+  if (kind == c10::prim::GetAttr) {
+    return {inputs.at(0).toObject()->getAttr(node->s(c10::attr::name))};
+  }
+  torch::jit::Stack stack(std::move(inputs));
+  if (operation) {
+    (*operation)(stack);
+  } else {
+    node->getOperation()(stack);
+  }
+  return stack;
+}
+
+}  // namespace seqattr

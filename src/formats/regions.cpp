@@ -1,0 +1,306 @@
+#include "formats/regions.h"
+
+#include <htslib/hts.h>
+#include <htslib/kstring.h>
+
+#include <charconv>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/errors.h"
+
+namespace seqattr {
+namespace {
+
+constexpr size_t kSummitColumn = 9;  // narrowPeak column 10: summit offset from start, or -1
+
+struct HtsCloser {
+  void operator()(htsFile* file) const { hts_close(file); }
+};
+
+// A line buffer that hts_getline grows; freed at scope exit.
+struct LineBuffer {
+  kstring_t text = KS_INITIALIZE;
+  LineBuffer() = default;
+  LineBuffer(const LineBuffer&) = delete;
+  LineBuffer& operator=(const LineBuffer&) = delete;
+  ~LineBuffer() { ks_free(&text); }
+};
+
+// One BED region as read, before it is resized to a window.
+struct Peak {
+  int32_t chrom = 0;
+  int64_t centre = 0;
+  std::string name;  // empty when the line has none (no 4th column, or ".")
+};
+
+// Reports problems as "--bed 'FILE' line N: what".
+class BedLine {
+ public:
+  BedLine(const std::string& path, int64_t number) : path_(path), number_(number) {}
+  InputError error(const std::string& what) const {
+    return InputError("--bed '" + path_ + "' line " + std::to_string(number_) + ": " + what);
+  }
+
+ private:
+  const std::string& path_;
+  int64_t number_;
+};
+
+// BED separates columns with tabs, but hand-written files often use spaces. A line with a
+// tab is split on tabs alone, so that a name with a space in it stays one column; a line
+// without one on runs of spaces. A '\r' from Windows line ends is dropped.
+std::vector<std::string_view> split_columns(std::string_view line) {
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string_view> columns;
+  if (line.find('\t') != std::string_view::npos) {
+    // Spaces around a column are dropped; spaces inside one (a name "my peak") are kept.
+    const auto trimmed = [](std::string_view column) {
+      while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+      while (!column.empty() && column.back() == ' ') column.remove_suffix(1);
+      return column;
+    };
+    size_t begin = 0;
+    while (true) {
+      const size_t end = line.find('\t', begin);
+      columns.push_back(trimmed(line.substr(begin, end == std::string_view::npos ? end : end - begin)));
+      if (end == std::string_view::npos) break;
+      begin = end + 1;
+    }
+    // Trailing tabs end the line; they add no column (a line of blanks has none).
+    while (!columns.empty() && columns.back().empty()) columns.pop_back();
+    return columns;
+  }
+  constexpr std::string_view kSeparators = " ";
+  size_t begin = line.find_first_not_of(kSeparators);
+  while (begin != std::string_view::npos) {
+    const size_t end = line.find_first_of(kSeparators, begin);
+    columns.push_back(line.substr(begin, end == std::string_view::npos ? end : end - begin));
+    begin = line.find_first_not_of(kSeparators, end);
+  }
+  return columns;
+}
+
+bool is_header_or_blank(const std::vector<std::string_view>& columns) {
+  return columns.empty() || (!columns[0].empty() && columns[0].front() == '#') || columns[0] == "track" ||
+         columns[0] == "browser";
+}
+
+bool parse_int64(std::string_view text, int64_t& value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+int64_t parse_coordinate(std::string_view text, const char* column, const BedLine& line) {
+  int64_t value;
+  if (!parse_int64(text, value) || value < 0) {
+    throw line.error(std::string(column) + " '" + std::string(text) +
+                     "' is not a non-negative integer");
+  }
+  return value;
+}
+
+// Chromosome naming differs between sources (UCSC "chr1", Ensembl "1"); say so when that
+// is the likely mistake.
+std::string unknown_chromosome(const std::string& chrom,
+                               const std::unordered_map<std::string, int32_t>& index) {
+  std::string message = "chromosome '" + chrom + "' is not in the genome";
+  const std::string other = chrom.rfind("chr", 0) == 0 ? chrom.substr(3) : "chr" + chrom;
+  if (index.count(other)) {
+    message += " (the genome calls it '" + other + "'; the BED and genome name chromosomes "
+               "differently)";
+  }
+  return message;
+}
+
+std::unordered_map<std::string, int32_t> chromosome_index(const Genome& genome) {
+  std::unordered_map<std::string, int32_t> index;
+  for (size_t i = 0; i < genome.chroms().size(); ++i) {
+    index.emplace(genome.chroms()[i], static_cast<int32_t>(i));
+  }
+  return index;
+}
+
+// The centre is the summit when column 10 holds one (>= 0; narrowPeak writes -1 for none),
+// else the midpoint floor((start + end) / 2). A summit must lie inside the peak.
+int64_t peak_centre(const std::vector<std::string_view>& columns, int64_t start, int64_t end,
+                    const BedLine& line) {
+  if (columns.size() > kSummitColumn) {
+    int64_t summit;
+    if (!parse_int64(columns[kSummitColumn], summit)) {
+      throw line.error("summit (column 10) '" + std::string(columns[kSummitColumn]) +
+                       "' is not an integer");
+    }
+    if (summit >= 0) {
+      if (summit >= end - start) {
+        throw line.error("summit (column 10) " + std::to_string(summit) +
+                         " is outside the peak, which has length " +
+                         std::to_string(end - start));
+      }
+      return start + summit;
+    }
+  }
+  return start + (end - start) / 2;  // start, end >= 0, so this is the floor of the mean
+}
+
+Peak parse_peak(const std::vector<std::string_view>& columns, const Genome& genome,
+                const std::unordered_map<std::string, int32_t>& index, const BedLine& line) {
+  if (columns.size() < 3) {
+    throw line.error("expected at least 3 columns (chrom, start, end), found " +
+                     std::to_string(columns.size()));
+  }
+  const std::string chrom(columns[0]);
+  const auto found = index.find(chrom);
+  if (found == index.end()) throw line.error(unknown_chromosome(chrom, index));
+  const int64_t start = parse_coordinate(columns[1], "start", line);
+  const int64_t end = parse_coordinate(columns[2], "end", line);
+  if (start > end) {
+    throw line.error("start " + std::to_string(start) + " is greater than end " +
+                     std::to_string(end));
+  }
+  // A peak may run past the chromosome end (MACS2 does that), but one that starts there
+  // comes from another assembly. This also keeps every coordinate far from overflow.
+  const int64_t length = genome.lengths()[static_cast<size_t>(found->second)];
+  if (start >= length) {
+    throw line.error("start " + std::to_string(start) + " is past the end of " + chrom +
+                     " (length " + std::to_string(length) +
+                     "); is the BED for another genome assembly?");
+  }
+  Peak peak;
+  peak.chrom = found->second;
+  peak.centre = peak_centre(columns, start, end, line);
+  if (columns.size() > 3 && columns[3] != ".") peak.name = std::string(columns[3]);
+  return peak;
+}
+
+std::string window_name(const std::string& chrom, const Region& region) {
+  return chrom + ":" + std::to_string(region.start) + "-" + std::to_string(region.end);
+}
+
+bool runs_past_chromosome(const Region& region, const Genome& genome) {
+  return region.start < 0 || region.end > genome.lengths()[static_cast<size_t>(region.chrom)];
+}
+
+// Names are all-or-nothing: when any region has one, the others get their window's.
+void fill_missing_names(RegionList& list) {
+  bool any_named = false;
+  for (const auto& name : list.names) any_named = any_named || !name.empty();
+  if (!any_named) {
+    list.names.clear();
+    return;
+  }
+  for (size_t i = 0; i < list.names.size(); ++i) {
+    if (list.names[i].empty()) {
+      list.names[i] = window_name(list.chroms[static_cast<size_t>(list.regions[i].chrom)],
+                                  list.regions[i]);
+    }
+  }
+}
+
+// Tiles of one chromosome, in order; see tile_regions.
+void tile_chromosome(int32_t chrom, int64_t chrom_length, int64_t width, int64_t step,
+                     std::vector<Region>& out) {
+  if (chrom_length <= width) {
+    out.push_back({chrom, 0, width, -1});
+    return;
+  }
+  int64_t start = 0;
+  for (; start + width <= chrom_length; start += step) {
+    out.push_back({chrom, start, start + width, -1});
+  }
+  if (out.back().end < chrom_length) {
+    out.push_back({chrom, chrom_length - width, chrom_length, -1});
+  }
+}
+
+std::vector<int32_t> chromosomes_to_tile(const Genome& genome,
+                                         const std::vector<std::string>& chroms) {
+  std::vector<int32_t> result;
+  if (chroms.empty()) {
+    for (size_t i = 0; i < genome.chroms().size(); ++i) result.push_back(static_cast<int32_t>(i));
+    return result;
+  }
+  std::unordered_set<std::string> seen;
+  for (const auto& chrom : chroms) {
+    const int64_t index = genome.find(chrom);
+    if (index < 0) {
+      throw InputError("--chroms: chromosome '" + chrom + "' is not in --genome '" +
+                       genome.path() + "'");
+    }
+    if (!seen.insert(chrom).second) {
+      throw InputError("--chroms: chromosome '" + chrom + "' is listed twice");
+    }
+    result.push_back(static_cast<int32_t>(index));
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string RegionList::name(int64_t i) const {
+  const auto index = static_cast<size_t>(i);
+  if (!names.empty()) return names[index];
+  return window_name(chroms[static_cast<size_t>(regions[index].chrom)], regions[index]);
+}
+
+RegionList read_bed_regions(const std::string& path, const Genome& genome, int64_t length) {
+  if (length < 1) {
+    throw InputError("window length must be at least 1, got " + std::to_string(length));
+  }
+  if (!std::filesystem::exists(path)) throw InputError("--bed '" + path + "': no such file");
+  // hts_open detects gzip and bgzip itself; hts_getline then reads either transparently.
+  std::unique_ptr<htsFile, HtsCloser> file(hts_open(path.c_str(), "r"));
+  if (!file) throw InputError("--bed '" + path + "': cannot open the file");
+
+  const auto index = chromosome_index(genome);
+  RegionList list;
+  list.chroms = genome.chroms();
+  LineBuffer line;
+  int64_t line_number = 0;
+  int status;
+  while ((status = hts_getline(file.get(), '\n', &line.text)) >= 0) {
+    ++line_number;
+    const auto columns = split_columns(std::string_view(line.text.s, line.text.l));
+    if (is_header_or_blank(columns)) continue;
+    const Peak peak = parse_peak(columns, genome, index, BedLine(path, line_number));
+    Region region{peak.chrom, peak.centre - length / 2, peak.centre - length / 2 + length,
+                  length / 2};
+    list.padded += runs_past_chromosome(region, genome) ? 1 : 0;
+    list.regions.push_back(region);
+    list.names.push_back(peak.name);
+  }
+  if (status < -1) {
+    throw InputError("--bed '" + path + "': cannot read the file after line " +
+                     std::to_string(line_number) + " (truncated or corrupt?)");
+  }
+  if (list.regions.empty()) {
+    throw InputError("--bed '" + path + "': no regions (only blank, comment, track or browser "
+                     "lines)");
+  }
+  fill_missing_names(list);
+  return list;
+}
+
+RegionList tile_regions(const Genome& genome, int64_t width, int64_t step,
+                        const std::vector<std::string>& chroms) {
+  if (width < 1 || step < 1) {
+    throw InputError("--tile: width and step must be at least 1, got width " +
+                     std::to_string(width) + " and step " + std::to_string(step));
+  }
+  RegionList list;
+  list.chroms = genome.chroms();
+  for (const int32_t chrom : chromosomes_to_tile(genome, chroms)) {
+    const size_t first = list.regions.size();
+    tile_chromosome(chrom, genome.lengths()[static_cast<size_t>(chrom)], width, step,
+                    list.regions);
+    for (size_t i = first; i < list.regions.size(); ++i) {
+      list.padded += runs_past_chromosome(list.regions[i], genome) ? 1 : 0;
+    }
+  }
+  return list;
+}
+
+}  // namespace seqattr

@@ -1,0 +1,236 @@
+#include "methods/ism/fast_ism.h"
+
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
+#include <algorithm>
+#include <numeric>
+#include <optional>
+
+#include "core/model_graph.h"
+#include "methods/fast_ism_pass.h"
+
+namespace seqattr {
+
+using fast_ism::Env;
+using torch::jit::Node;
+using torch::jit::Value;
+
+FastIsmPlan FastIsmPlan::analyse(const Model& model) {
+  return analyse(model.module(), model.device());
+}
+
+namespace {
+
+// A traced model's convolutions are aten::_convolution (or aten::convolution) with every
+// argument spelled out; a 1-d one that is not transposed becomes the aten::conv1d that the
+// windowed rules know.
+void canonicalise_convolutions(torch::jit::Graph& graph) {
+  std::vector<Node*> convolutions;
+  for (Node* node : graph.nodes()) {
+    const std::string kind = node->kind().toQualString();
+    if (kind != "aten::_convolution" && kind != "aten::convolution") continue;
+    // (input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, ...)
+    const auto weight = torch::jit::toIValue(node->inputs().at(1));
+    const auto transposed = torch::jit::toIValue(node->inputs().at(6));
+    if (!weight || !weight->isTensor() || weight->toTensor().dim() != 3 || !transposed ||
+        transposed->toBool()) {
+      continue;
+    }
+    convolutions.push_back(node);
+  }
+  for (Node* node : convolutions) {
+    torch::jit::WithInsertPoint guard(node);
+    const auto in = node->inputs();
+    Value* conv = graph.insert(c10::Symbol::fromQualString("aten::conv1d"),
+                               {in[0], in[1], in[2], in[3], in[4], in[5], in[8]});
+    node->output()->replaceAllUsesWith(conv);
+    node->destroy();
+  }
+}
+
+// The permutation a permute or transpose node applies to a tensor of `rank` dimensions, or
+// none when its arguments are not constants.
+std::optional<std::vector<int64_t>> permutation_of(const Node* node, int64_t rank) {
+  const std::string kind = node->kind().toQualString();
+  std::vector<int64_t> order(rank);
+  std::iota(order.begin(), order.end(), 0);
+  const auto normal = [rank](int64_t d) { return d < 0 ? d + rank : d; };
+  if (kind == "aten::permute") {
+    const auto dims = torch::jit::toIValue(node->inputs().at(1));
+    if (!dims || !dims->isIntList() || static_cast<int64_t>(dims->toIntVector().size()) != rank) {
+      return std::nullopt;
+    }
+    const auto list = dims->toIntVector();
+    for (int64_t i = 0; i < rank; ++i) order[i] = normal(list[i]);
+    return order;
+  }
+  if (kind == "aten::transpose") {
+    const auto a = torch::jit::toIValue(node->inputs().at(1));
+    const auto b = torch::jit::toIValue(node->inputs().at(2));
+    if (!a || !b || !a->isInt() || !b->isInt()) return std::nullopt;
+    std::swap(order[normal(a->toInt())], order[normal(b->toInt())]);
+    return order;
+  }
+  return std::nullopt;
+}
+
+// A permute undone by the next one (an (N, L, 4) model's own permute after the adapter's,
+// --input-layout nlc) is no operation: its reader reads the first one's input.
+void drop_inverse_permutes(torch::jit::Graph& graph) {
+  constexpr int64_t kRank = 3;  // one-hot batches; other ranks are left alone
+  for (Node* node : graph.nodes()) {
+    Node* first = node->inputs().empty() ? nullptr : node->inputs().at(0)->node();
+    if (!first || first->kind() == c10::prim::Param) continue;
+    const auto outer = permutation_of(node, kRank);
+    const auto inner = permutation_of(first, kRank);
+    if (!outer || !inner) continue;
+    bool identity = true;
+    for (int64_t i = 0; i < kRank; ++i) identity = identity && (*inner)[(*outer)[i]] == i;
+    if (identity) node->output()->replaceAllUsesWith(first->inputs().at(0));
+  }
+  torch::jit::EliminateDeadCode(graph.block());
+}
+
+}  // namespace
+
+FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::Device& device) {
+  FastIsmPlan plan;
+  plan.device_ = device;
+  for (const auto& parameter : module.parameters()) {
+    plan.dtype_ = parameter.scalar_type();
+    break;
+  }
+  auto forward = inlined_forward(module, Freezing::Freeze);  // no gradients: detach is moot
+  plan.frozen_ = forward.module;
+  plan.graph_ = forward.graph;
+  canonicalise_convolutions(*plan.graph_);
+  drop_inverse_permutes(*plan.graph_);
+  for (const Node* node : plan.graph_->nodes()) {
+    if (!node->blocks().empty()) {
+      plan.reason_ = std::string("control flow (") + node->kind().toQualString() + ")";
+      return plan;
+    }
+  }
+  // The first operation on the input decides whether windowing helps at all. Shape queries
+  // (a traced model's sizes) are not data.
+  const Value* input = plan.graph_->inputs().at(1);
+  for (const auto& use : input->uses()) {
+    const std::string kind = use.user->kind().toQualString();
+    if (kind == "aten::size" || kind == "aten::dim" || kind == "prim::dtype" ||
+        kind == "prim::device") {
+      continue;
+    }
+    if (!fast_ism::windows_from_input(kind)) {
+      plan.reason_ = "the input's first operation " + kind + " is not windowed";
+      return plan;
+    }
+  }
+  plan.operations_ = fast_ism::lookup_operations(*plan.graph_);
+  plan.qualifies_ = true;
+  return plan;
+}
+
+namespace {
+
+struct Reference {
+  Env values;                          // every value of the graph, in the model's dtype
+  Env exact;                           // small floating values as computed (float64)
+  fast_ism::PrecomputedTerms terms;    // computed before rounding, then rounded
+};
+
+// Values of at most this many elements a row are kept in float64 as well: a model's tail
+// after its last per-position layer (profile logits, their softmax), whose rules multiply
+// changes by the reference. The trunk's wide activations are not (memory).
+constexpr int64_t kExactElementsPerRow = 1 << 16;
+
+// Every value of `graph` on `input` (two copies of it, so that an operation's batch dimension
+// can be told from other dimensions), computed in `compute` and kept in `storage`, and the
+// precomputed terms (differences of reference values, such as a pool's gaps to its maximum,
+// need the unrounded values).
+Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
+                           const torch::Tensor& input, torch::ScalarType compute,
+                           torch::ScalarType storage) {
+  Env env, computed;
+  env[graph.inputs().at(0)] = computed[graph.inputs().at(0)] = self;
+  env[graph.inputs().at(1)] = torch::cat({input, input});
+  computed[graph.inputs().at(1)] = fast_ism::cast_floating(env[graph.inputs().at(1)], compute);
+  for (Node* node : graph.nodes()) {
+    if (node->kind() == c10::prim::Constant) {
+      env[node->output()] = *torch::jit::toIValue(node->output());
+      computed[node->output()] = fast_ism::cast_floating(env[node->output()], compute);
+      continue;
+    }
+    std::vector<c10::IValue> inputs;
+    for (const Value* v : node->inputs()) inputs.push_back(computed.at(v));
+    const auto outputs = fast_ism::run_node(node, std::move(inputs));
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      computed[node->outputs()[i]] = outputs[i];
+      env[node->outputs()[i]] = fast_ism::cast_floating(outputs[i], storage);
+    }
+  }
+  auto terms = fast_ism::precompute_terms(graph, computed);
+  for (auto& [node, list] : terms) {
+    for (auto& t : list) t = t.to(storage);
+  }
+  Env exact;
+  if (compute != storage) {
+    for (const auto& [value, v] : computed) {
+      if (v.isTensor() && v.toTensor().is_floating_point() && v.toTensor().dim() > 0 &&
+          v.toTensor().numel() <= 2 * kExactElementsPerRow) {
+        exact[value] = v;
+      }
+    }
+  }
+  return {std::move(env), std::move(exact), std::move(terms)};
+}
+
+}  // namespace
+
+FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
+  Session session;
+  session.plan_ = this;
+  torch::NoGradGuard no_grad;
+  fast_ism::use_operations(operations_.get());
+  session.input_ = one_hot.unsqueeze(0).to(device_, dtype_);
+  // The reference is computed once per sequence, so it is computed in float64 and rounded
+  // once: the changes are measured from it, and a float32 forward's own rounding moves a
+  // profile head's result by several 1e-6 of the largest change. A graph that will not run in
+  // float64 (a cast to float32 inside it, say) runs in the model's dtype.
+  Reference reference;
+  try {
+    reference = reference_values(*graph_, frozen_._ivalue(), session.input_, torch::kDouble, dtype_);
+  } catch (const c10::Error&) {
+    reference = reference_values(*graph_, frozen_._ivalue(), session.input_, dtype_, dtype_);
+  }
+  session.reference_ = std::move(reference.values);
+  session.exact_ = std::move(reference.exact);
+  session.terms_ = std::move(reference.terms);
+  return session;
+}
+
+torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
+                                          const std::vector<int64_t>& bases, int64_t target) const {
+  TORCH_INTERNAL_ASSERT(!positions.empty() && positions.size() == bases.size());
+  torch::NoGradGuard no_grad;
+  fast_ism::use_operations(plan_->operations_.get());
+  // At least two rows (run_mutant_pass): a single substitution is scored twice.
+  const int64_t count = static_cast<int64_t>(positions.size());
+  const int64_t rows = std::max<int64_t>(2, count);
+  std::vector<int64_t> position(rows, positions.front()), base(rows, bases.front());
+  std::copy(positions.begin(), positions.end(), position.begin());
+  std::copy(bases.begin(), bases.end(), base.begin());
+  const auto result =
+      fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base);
+  return result.output_change.select(1, target).narrow(0, 0, count).to(torch::kCPU);
+}
+
+int64_t FastIsmPlan::Session::changes_per_mutant() const {
+  torch::NoGradGuard no_grad;
+  fast_ism::use_operations(plan_->operations_.get());
+  const int64_t middle = input_.size(-1) / 2;
+  const std::vector<int64_t> position = {middle, middle}, base = {0, 1};
+  return fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base)
+             .tracked_changes / 2;
+}
+
+}  // namespace seqattr

@@ -1,0 +1,522 @@
+#include "pipeline/attribute_job.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "core/device.h"
+#include "core/model.h"
+#include "core/model_adapter.h"
+#include "core/model_metadata.h"
+#include "pipeline/progress.h"
+#include "pipeline/run_parts.h"
+#include "pipeline/sequence_source.h"
+#include "pipeline/sharding.h"
+#include "common/atomic_output.h"
+#include "formats/attribution_file.h"
+#include "common/file_hash.h"
+#include "formats/hdf5.h"
+#include "common/input_file.h"
+#include "formats/row_files.h"
+#include "common/enum_names.h"
+#include "formats/references_file.h"
+#include "methods/registry.h"
+
+namespace seqattr {
+namespace {
+
+// The number of model outputs T, from one forward pass on the first sequence; checks the
+// target against it.
+int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {
+  const int64_t outputs = predict(model, one_hot.slice(0, 0, 1), 1).size(1);
+  if (target >= outputs) {
+    throw InputError("--target " + std::to_string(target) + ": out of range; model '" +
+                     model.path() + "' has " + std::to_string(outputs) +
+                     " output(s), so the target must be in 0.." + std::to_string(outputs - 1));
+  }
+  return outputs;
+}
+
+// The registered method, prepared; references given as a file are read here (formats).
+PreparedMethod prepare_method(const AttributeSettings& settings, MethodContext context) {
+  const MethodSpec& spec = find_method(settings.method);
+  const auto& m = settings.method_options;
+  if (spec.takes_references && !m.references.empty()) {
+    context.references.source = deeplift::file_references(
+        m.references, context.sequences, context.length, &context.references.per_sequence);
+  }
+  return spec.prepare(m, context);
+}
+
+// A column number as a number (as before names existed), a name as a string.
+nlohmann::json target_json(const std::string& target) {
+  const bool number = !target.empty() && target.size() < 19 &&
+                      target.find_first_not_of("0123456789") == std::string::npos;
+  return number ? nlohmann::json(std::stoll(target)) : nlohmann::json(target);
+}
+
+}  // namespace
+
+nlohmann::json to_json(const AttributeOptions& o) {
+  return {{"model", o.model},
+          {"fasta", o.fasta},
+          {"bed", o.bed},
+          {"genome", o.genome},
+          {"tile", o.tile},
+          {"chroms", o.chroms},
+          {"length", o.length},
+          {"output", o.output},
+          {"dtype", o.dtype},
+          {"format", o.format},
+          {"shard", o.shard},
+          {"resume", o.resume},
+          {"method", o.method},
+          {"target", o.target.empty() ? nlohmann::json(nullptr) : target_json(o.target)},
+          {"head", o.head},
+          {"reduce", o.reduce},
+          {"input_layout", o.input_layout},
+          {"extra_inputs", o.extra_inputs},
+          {"batch_size", o.batch_size},
+          {"device", o.device},
+          {"threads", o.threads},
+          {"n_steps", o.n_steps},
+          {"ig_rule", o.ig_rule},
+          // References given replace the baseline and the shuffles: those are recorded as
+          // null, not as values that were not used.
+          {"baseline", o.references.empty() ? nlohmann::json(o.baseline) : nullptr},
+          {"references", o.references},
+          {"n_shuffles", o.references.empty() ? nlohmann::json(o.n_shuffles) : nullptr},
+          {"seed", o.references.empty() ? nlohmann::json(o.seed) : nullptr},
+          {"delta_warning", o.delta_warning},
+          {"save_references", o.save_references},
+          {"ism_start", o.ism_start},
+          {"ism_end", o.ism_end},
+          {"ism_mode", o.ism_mode},
+          {"quiet", o.quiet},
+          {"verbose", o.verbose}};
+}
+
+namespace {
+
+void validate_input(const AttributeOptions& o) {
+  const int given = !o.fasta.empty() + !o.bed.empty() + !o.tile.empty();
+  if (given != 1) {
+    throw InputError(given == 0 ? "no input: give --fasta FILE, --bed FILE --genome FASTA, or "
+                                  "--tile W:S --genome FASTA"
+                                : "--fasta, --bed and --tile: give exactly one of them");
+  }
+  if (!o.fasta.empty() && !o.genome.empty()) {
+    throw InputError("--genome: only --bed and --tile read a genome; --fasta holds the sequences");
+  }
+  if (o.fasta.empty() && o.genome.empty()) {
+    throw InputError(std::string(o.bed.empty() ? "--tile" : "--bed") +
+                     ": needs --genome GENOME.fa (plain or bgzipped FASTA)");
+  }
+  if (!o.bed.empty() && o.length < 1) {
+    throw InputError("--bed: needs --length L, the window each region is resized to (or "
+                     "an input_length in the model's JSON file)");
+  }
+  if (o.length < 0) throw InputError("--length " + std::to_string(o.length) + ": must be >= 1");
+  if (!o.chroms.empty() && o.tile.empty()) throw InputError("--chroms: only --tile takes it");
+}
+
+const EnumNames<StoredDtype>& dtype_names() {
+  static const EnumNames<StoredDtype> table(
+      "--dtype", {{StoredDtype::Float32, "float32"}, {StoredDtype::Float16, "float16"}});
+  return table;
+}
+
+const EnumNames<OutputFormat>& format_names() {
+  static const EnumNames<OutputFormat> table(
+      "--format", {{OutputFormat::Seqattr, "seqattr"}, {OutputFormat::ChromBpnet, "chrombpnet"}});
+  return table;
+}
+
+// The method's options, their names parsed.
+MethodOptions method_options(const AttributeOptions& o) {
+  MethodOptions m;
+  m.batch_size = o.batch_size;
+  m.n_steps = o.n_steps;
+  m.ig_rule = parse_ig_rule(o.ig_rule);
+  m.baseline = parse_baseline(o.baseline);
+  m.references = o.references;
+  m.n_shuffles = o.n_shuffles;
+  m.seed = o.seed;
+  m.delta_warning = o.delta_warning;
+  m.save_references = o.save_references;
+  m.ism_start = o.ism_start;
+  m.ism_end = o.ism_end;
+  m.ism_mode = parse_ism_mode(o.ism_mode);
+  return m;
+}
+
+}  // namespace
+
+AttributeSettings validate(const AttributeOptions& o) {
+  validate_input(o);
+  AttributeSettings settings;
+  settings.dtype = dtype_names().parse(o.dtype);
+  settings.format = format_names().parse(o.format);
+  const MethodSpec& spec = find_method(o.method);
+  settings.method = spec.name;
+  settings.method_options = method_options(o);
+  if (o.threads < 0) throw InputError("--threads " + std::to_string(o.threads) + ": must be >= 0");
+  if (o.quiet && o.verbose) throw InputError("--quiet and --verbose: choose one");
+  validate_common(settings.method_options);
+  spec.validate(settings.method_options);
+  if (!o.reduce.empty()) parse_reduction(o.reduce);
+  if (!o.input_layout.empty() && o.input_layout != "ncl" && o.input_layout != "nlc") {
+    throw InputError("--input-layout '" + o.input_layout + "': expected ncl (N, 4, L) or nlc (N, L, 4)");
+  }
+  if (!o.extra_inputs.empty() && o.extra_inputs != "zeros") {
+    throw InputError("--extra-inputs '" + o.extra_inputs + "': expected zeros");
+  }
+  settings.device = parse_device(o.device);
+  return settings;
+}
+
+std::string parts_directory(const std::string& output) { return output + ".parts"; }
+
+namespace {
+
+// Options that do not change what is computed: where it is written and how it is shown.
+const char* const kPresentationOptions[] = {"output", "shard", "resume", "quiet", "verbose",
+                                            "threads"};
+
+// What a run computes: the options that change results, the model and the inputs. Shards
+// and resumed runs of one computation share it; merge checks it.
+nlohmann::json run_identity(const AttributeOptions& o, const std::string& model_sha256,
+                            const SequenceSource& source) {
+  auto parameters = to_json(o);
+  for (const char* key : kPresentationOptions) parameters.erase(key);
+  return {{"parameters", parameters},
+          {"model_sha256", model_sha256},
+          {"inputs", source.identity()},
+          {"seqattr_version", SEQATTR_VERSION}};
+}
+
+// The stored `parameters` attribute: every option but those naming this process's output
+// and shard, so that a merged file's equals a single process's.
+nlohmann::json stored_parameters(const AttributeOptions& o, int64_t target,
+                                 const nlohmann::json& notes) {
+  auto parameters = to_json(o);
+  parameters["target_index"] = target;  // the column --target named
+  for (const char* key : {"output", "shard", "resume"}) parameters.erase(key);
+  parameters.update(notes);
+  return parameters;
+}
+
+struct RunPlan {
+  std::string run_id;
+  Shard shard;
+  int64_t part_size = 0;
+  PartRange range;
+  nlohmann::json manifest;
+};
+
+// A finished output of this very run and shard, found when resuming after completion.
+bool already_complete(const std::string& output, const RunPlan& plan) {
+  std::error_code error;
+  if (!std::filesystem::exists(output, error) ||
+      std::filesystem::exists(parts_directory(output), error)) {
+    return false;
+  }
+  try {
+    auto file = h5::open_file_for_reading(output);
+    const std::string shard = h5::has_attribute(file.get(), "shard")
+                                  ? h5::read_string_attribute(file.get(), "shard")
+                                  : "0/1";
+    return h5::has_attribute(file.get(), "run_id") &&
+           h5::read_string_attribute(file.get(), "run_id") == plan.run_id &&
+           shard == plan.shard.text();
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+// --resume with no interrupted run to continue, onto an output that exists: it is a
+// finished output of another run (or not seqattr's at all), which --resume must not replace.
+void refuse_other_finished_output(const AttributeOptions& o) {
+  std::error_code error;
+  if (!std::filesystem::exists(o.output, error) ||
+      std::filesystem::exists(parts_directory(o.output), error)) {
+    return;
+  }
+  std::string differs;
+  try {
+    auto file = h5::open_file_for_reading(o.output);
+    const auto stored = nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
+    // The options as given now, against their stored values (the notes stored beside them,
+    // such as threads_used, are not options).
+    auto now = to_json(o);
+    for (const char* key : kPresentationOptions) now.erase(key);
+    nlohmann::json before = nlohmann::json::object();
+    for (const auto& [key, value] : now.items()) {
+      if (stored.contains(key)) before[key] = stored[key];
+    }
+    differs = describe_differences(before, now);
+  } catch (const std::exception&) {
+    throw InputError("--resume: '" + o.output + "' exists and is not a seqattr output; it was "
+                     "left as it is (remove it, or choose another --output)");
+  }
+  throw InputError("--resume: '" + o.output + "' is a finished output of a different run" +
+                   (differs.empty() ? std::string(" (model, inputs or threads)")
+                                    : " (" + differs + ")") +
+                   "; it was left as it is: remove it to recompute, or choose another --output");
+}
+
+// Wall-clock seconds by stage, for --verbose and the genome-scale benchmark.
+struct StageTimes {
+  double read = 0, compute = 0, write = 0, assemble = 0;
+};
+
+// Sequences whose prediction or attributions hold NaN or infinity: a model that overflows
+// (or was given weights that are NaN) would otherwise pass silently.
+int64_t non_finite_rows(const AttributionBlock& block) {
+  auto bad = ~torch::isfinite(block.predictions).all(1);
+  bad = bad | ~torch::isfinite(block.hypothetical.flatten(1)).all(1);
+  if (block.ism_delta.defined()) bad = bad | ~torch::isfinite(block.ism_delta.flatten(1)).all(1);
+  return bad.sum().item<int64_t>();
+}
+
+class Stopwatch {
+ public:
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return seconds;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+// Computes part `part` (sequences [first, first + count)) into a part file at `path`.
+void compute_part(const std::string& path, const SequenceSource& source, const PreparedMethod& method,
+                  OutputLayout layout, int64_t first, int64_t count,
+                  const ProgressCallback& progress, StageTimes* times, int64_t* non_finite) {
+  Stopwatch clock;
+  const auto rows = source.read(first, count);
+  times->read += clock.lap();
+  layout.sequences = count;
+  AttributionFile file(path, layout);
+  file.write_inputs(rows.names, rows.one_hot);
+  if (layout.regions) {
+    file.write_regions({rows.chroms, rows.names, rows.start, rows.end, rows.summit});
+  }
+  times->write += clock.lap();
+  torch::Tensor references;
+  method.run(rows.one_hot, first,
+             [&](const AttributionBlock& block) {
+               times->compute += clock.lap();
+               *non_finite += non_finite_rows(block);
+               file.write_block(block);
+               times->write += clock.lap();
+             },
+             progress, layout.references > 0 ? &references : nullptr);
+  times->compute += clock.lap();
+  if (references.defined()) file.write_references(0, references);
+  file.close();
+  times->write += clock.lap();
+}
+
+// An empty shard (more shards than parts) still gets a file with every dataset, 0 rows.
+void write_empty(const std::string& path, OutputLayout layout) {
+  layout.sequences = 0;
+  AttributionFile file(path, layout);
+  const std::vector<std::string> none;
+  const auto empty = torch::empty({0}, torch::kInt64);
+  file.write_inputs(none, torch::empty({0, 4, layout.length}, torch::kUInt8));
+  if (layout.regions) file.write_regions({none, none, empty, empty, empty});
+  AttributionBlock block;
+  block.hypothetical = block.attributions = block.ism_delta = torch::empty({0, 4, layout.length});
+  block.predictions = torch::empty({0, layout.outputs});
+  block.convergence_delta = torch::empty({0});
+  file.write_block(block);
+  file.close();
+}
+
+}  // namespace
+
+// The options with the model's metadata applied: --length defaulting to the model's input
+// length for --bed and --tile.
+AttributeOptions with_model_metadata(AttributeOptions o, const std::optional<ModelMetadata>& metadata) {
+  if (metadata && metadata->input_length > 0 && o.length == 0 && o.fasta.empty() &&
+      o.tile.empty()) {
+    o.length = metadata->input_length;
+  }
+  return o;
+}
+
+// Every file the run reads, which its output must not be.
+std::vector<NamedPath> named_inputs(const AttributeOptions& o) {
+  return {{"--model", o.model},       {"--fasta", o.fasta},
+          {"--bed", o.bed},           {"--genome", o.genome},
+          {"--genome", o.genome.empty() ? "" : o.genome + ".fai"},
+          {"--references", o.references}};
+}
+
+ModelInterface model_interface(const AttributeOptions& o) {
+  return {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target};
+}
+
+JobSummary run_attribute(const AttributeOptions& requested, const std::string& command_line) {
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& [option, path] : {NamedPath{"--model", requested.model},
+                                     NamedPath{"--genome", requested.genome},
+                                     NamedPath{"--references", requested.references}}) {
+    require_regular_file(option, path);
+  }
+  const auto metadata = read_model_metadata(requested.model);
+  const AttributeOptions options = with_model_metadata(requested, metadata);
+  const AttributeSettings settings = validate(options);
+  const int threads = effective_threads(options.threads);
+  const ScopedThreadCount thread_count(threads);
+  const auto device = resolve_device(settings.device);
+  AtomicOutput::check_writable(options.output, named_inputs(options));
+
+  const auto source = open_sequence_source(options);
+  const int64_t sequences = source->size(), length = source->length();
+  auto adapted = load_adapted_model(options.model, model_interface(options), metadata, length, device);
+  const auto model = std::make_shared<Model>(std::move(adapted.model));
+  const int64_t target = adapted.target;
+  if (adapted.adapted) log::debug("model adapter of '" + options.model + "':\n" + adapted.source);
+  const auto model_sha256 = sha256_of_file(options.model, "--model");
+  const int64_t outputs = probe_outputs(*model, source->read(0, 1).one_hot, target);
+  auto method = prepare_method(settings, {model, target, outputs, sequences, length, {}});
+  method.notes.update(adapter_notes(adapted));
+
+  RunPlan plan;
+  auto identity = run_identity(options, model_sha256, *source);
+  // On the CPU the thread count changes how reductions are split, and so the last digits:
+  // resumed parts and merged shards must have used the same (pin --threads across nodes).
+  if (device.is_cpu()) {
+    identity["threads_used"] = threads;
+    method.notes["threads_used"] = threads;
+  }
+  plan.run_id = sha256_of_text(identity.dump());
+  plan.shard = resolve_shard(options.shard);
+  plan.part_size = part_size(options.batch_size);
+  plan.range = shard_range(sequences, plan.part_size, plan.shard);
+  plan.manifest = identity;
+  plan.manifest["run_id"] = plan.run_id;
+  plan.manifest["shard"] = plan.shard.text();
+  plan.manifest["part_size"] = plan.part_size;
+
+  JobSummary summary;
+  summary.method = options.method;
+  summary.device = device.str();
+  summary.sequences = plan.range.end - plan.range.first;
+  summary.length = length;
+  summary.output = options.output;
+  summary.shard = plan.shard.whole() ? "" : plan.shard.text();
+  if (!plan.shard.whole()) {
+    log::info("shard " + plan.shard.text() + " (from " + plan.shard.source + "): sequences " +
+              std::to_string(plan.range.first) + ".." + std::to_string(plan.range.end) + " of " +
+              std::to_string(sequences));
+  }
+  if (options.resume && already_complete(options.output, plan)) {
+    log::info("--resume: '" + options.output + "' is already complete; nothing to do");
+    summary.resumed = summary.sequences;
+    return summary;
+  }
+  if (options.resume) refuse_other_finished_output(options);
+
+  OutputLayout layout;
+  layout.length = length;
+  layout.outputs = outputs;
+  layout.convergence_delta = method.convergence_delta;
+  layout.references = method.references_per_sequence;
+  layout.ism_delta = method.ism_delta;
+  layout.dtype = settings.dtype == StoredDtype::Float16 ? torch::kHalf : torch::kFloat32;
+  layout.chrombpnet = settings.format == OutputFormat::ChromBpnet;
+  layout.regions = source->genomic();
+
+  PartStore store(parts_directory(options.output), plan.manifest, options.resume);
+  if (const int stale = remove_stale_temporaries(options.output); stale > 0) {
+    log::info("removed " + std::to_string(stale) + " temporary file(s) of '" + options.output +
+              "' left by an interrupted run");
+  }
+  std::vector<std::string> part_paths;
+  std::vector<int64_t> todo;
+  for (int64_t p = plan.range.first_part; p < plan.range.end_part; ++p) {
+    part_paths.push_back(store.path_of(p));
+    if (store.has(p)) {
+      summary.resumed += std::min(plan.part_size, sequences - p * plan.part_size);
+    } else {
+      todo.push_back(p);
+    }
+  }
+
+  log::info(c10::str(options.method, ": ", summary.sequences, " sequences of ", length,
+                     " bp, target ", options.target.empty() ? std::string("0") : options.target, ", ", options.batch_size,
+                     " model rows per pass on ", device.str(), " (", threads, " threads)"));
+  ProgressBar bar(options.method, summary.sequences, ProgressBar::wanted(options.quiet));
+  int64_t finished = summary.resumed;
+  bar.update(finished);
+  StageTimes times;
+  int64_t non_finite = 0;
+  for (const int64_t p : todo) {
+    const int64_t first = p * plan.part_size;
+    const int64_t count = std::min(plan.part_size, sequences - first);
+    store.add(p, [&](const std::string& path) {
+      compute_part(path, *source, method, layout, first, count,
+                   [&](int64_t done) { bar.update(finished + done); }, &times, &non_finite);
+    });
+    finished += count;
+  }
+  bar.finish();
+  method.finish();
+  if (non_finite > 0) {
+    log::warn(std::to_string(non_finite) + " of " + std::to_string(summary.sequences - summary.resumed) +
+              " sequence(s) have NaN or infinite predictions or attributions (the model's "
+              "output overflows, or its weights are not finite); they are written as they are");
+  }
+
+  Stopwatch assembly;
+  AtomicOutput output(options.output, named_inputs(options));
+  errno = 0;
+  try {
+    if (part_paths.empty()) {
+      write_empty(output.temp_path(), layout);
+    } else {
+      auto file = h5::create_file(output.temp_path());
+      concatenate_rows(part_paths, file.get(), "part");
+      file.close();
+    }
+    auto file = h5::open_file_for_writing(output.temp_path());
+    write_description(file.get(), {options.method, target, model_sha256,
+                                   stored_parameters(options, target, method.notes).dump(), command_line,
+                                   plan.run_id});
+    if (!plan.shard.whole()) {
+      h5::write_attribute(file.get(), "shard", plan.shard.text());
+      h5::write_attribute(file.get(), "shard_first", plan.range.first);
+      h5::write_attribute(file.get(), "shard_end", plan.range.end);
+      h5::write_attribute(file.get(), "run_sequences", sequences);
+    }
+    file.close();
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const InputError*>(&e)) throw;
+    // HDF5 reports only that a write or close failed; errno says why (ENOSPC, EDQUOT, EIO).
+    const std::string reason = errno ? std::strerror(errno) : first_line(e.what());
+    throw InputError("cannot write --output '" + options.output + "' (" + reason +
+                     "); the finished parts in '" + parts_directory(options.output) +
+                     "' are kept: make room, then run again with --resume");
+  }
+  output.commit();
+  store.remove();
+  times.assemble = assembly.lap();
+  log::debug(c10::str("seconds by stage: read sequences ", times.read, ", compute ", times.compute,
+                      ", write parts ", times.write, ", assemble output ", times.assemble));
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace seqattr
