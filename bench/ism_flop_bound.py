@@ -14,7 +14,7 @@ a change confined to a window of W input positions:
     This is fastISM's way, and seqattr's before 2026-11-26.
   - scattered: each of the W changed input columns sent through all k taps (one product of
     the W columns with the (C_in, k x C_out) weight), then the k shifted results summed
-    (src/methods/fast_ism_pass.cpp, scatter_conv). W / (W + k - 1) of the sliding count.
+    (src/methods/ism/rules_windowed.cpp, scatter_conv). W / (W + k - 1) of the sliding count.
 The first dense layer after the last pool is counted in full (as fastISM does) and, in the
 scattered column, on the window's positions only (rule_windowed_linear).
 Averaged over every position of the sequence (windows are clipped at the edges and vary with

@@ -8,8 +8,8 @@
 // exact where r > 0 and rounded once otherwise, and the pool's change is the maximum over
 // the pool of g + that (exact at the reference's arg-max, where g = 0). These are the
 // expressions fast ISM's unfused ReLU and max-pool rules evaluate (relu_terms and
-// max_pool_terms in src/methods/fast_ism_pass.cpp), in the same order. NaN propagates, as
-// in at::maximum and at::max_pool1d.
+// max_pool_terms in src/methods/ism/rules_pointwise.cpp and rules_windowed.cpp), in the same
+// order. NaN propagates, as in at::maximum and at::max_pool1d.
 #include <ATen/ATen.h>
 #include <c10/macros/Macros.h>
 

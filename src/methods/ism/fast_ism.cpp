@@ -7,11 +7,13 @@
 #include <optional>
 
 #include "core/model_graph.h"
-#include "methods/fast_ism_pass.h"
+#include "methods/ism/fast_ism_pass.h"
+#include "methods/ism/schema_args.h"
 
 namespace seqattr {
 
 using fast_ism::Env;
+using fast_ism::input_named;
 using torch::jit::Node;
 using torch::jit::Value;
 
@@ -29,9 +31,8 @@ void canonicalise_convolutions(torch::jit::Graph& graph) {
   for (Node* node : graph.nodes()) {
     const std::string kind = node->kind().toQualString();
     if (kind != "aten::_convolution" && kind != "aten::convolution") continue;
-    // (input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, ...)
-    const auto weight = torch::jit::toIValue(node->inputs().at(1));
-    const auto transposed = torch::jit::toIValue(node->inputs().at(6));
+    const auto weight = torch::jit::toIValue(input_named(node, "weight"));
+    const auto transposed = torch::jit::toIValue(input_named(node, "transposed"));
     if (!weight || !weight->isTensor() || weight->toTensor().dim() != 3 || !transposed ||
         transposed->toBool()) {
       continue;
@@ -40,9 +41,10 @@ void canonicalise_convolutions(torch::jit::Graph& graph) {
   }
   for (Node* node : convolutions) {
     torch::jit::WithInsertPoint guard(node);
-    const auto in = node->inputs();
+    const auto in = [node](const char* name) { return input_named(node, name); };
     Value* conv = graph.insert(c10::Symbol::fromQualString("aten::conv1d"),
-                               {in[0], in[1], in[2], in[3], in[4], in[5], in[8]});
+                               {in("input"), in("weight"), in("bias"), in("stride"),
+                                in("padding"), in("dilation"), in("groups")});
     node->output()->replaceAllUsesWith(conv);
     node->destroy();
   }
@@ -56,7 +58,7 @@ std::optional<std::vector<int64_t>> permutation_of(const Node* node, int64_t ran
   std::iota(order.begin(), order.end(), 0);
   const auto normal = [rank](int64_t d) { return d < 0 ? d + rank : d; };
   if (kind == "aten::permute") {
-    const auto dims = torch::jit::toIValue(node->inputs().at(1));
+    const auto dims = torch::jit::toIValue(input_named(node, "dims"));
     if (!dims || !dims->isIntList() || static_cast<int64_t>(dims->toIntVector().size()) != rank) {
       return std::nullopt;
     }
@@ -65,8 +67,8 @@ std::optional<std::vector<int64_t>> permutation_of(const Node* node, int64_t ran
     return order;
   }
   if (kind == "aten::transpose") {
-    const auto a = torch::jit::toIValue(node->inputs().at(1));
-    const auto b = torch::jit::toIValue(node->inputs().at(2));
+    const auto a = torch::jit::toIValue(input_named(node, "dim0"));
+    const auto b = torch::jit::toIValue(input_named(node, "dim1"));
     if (!a || !b || !a->isInt() || !b->isInt()) return std::nullopt;
     std::swap(order[normal(a->toInt())], order[normal(b->toInt())]);
     return order;
@@ -120,7 +122,7 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
         kind == "prim::device") {
       continue;
     }
-    if (!fast_ism::windows_from_input(kind)) {
+    if (!fast_ism::windows_from_input(use.user->kind())) {
       plan.reason_ = "the input's first operation " + kind + " is not windowed";
       return plan;
     }
@@ -143,16 +145,16 @@ struct Reference {
 // changes by the reference. The trunk's wide activations are not (memory).
 constexpr int64_t kExactElementsPerRow = 1 << 16;
 
-// Every value of `graph` on `input` (two copies of it, so that an operation's batch dimension
-// can be told from other dimensions), computed in `compute` and kept in `storage`, and the
-// precomputed terms (differences of reference values, such as a pool's gaps to its maximum,
-// need the unrounded values).
+// Every value of `graph` on `input` (kReferenceRows copies of it), computed in `compute` and
+// kept in `storage`, and the precomputed terms (differences of reference values, such as a
+// pool's gaps to its maximum, need the unrounded values).
 Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
                            const torch::Tensor& input, torch::ScalarType compute,
                            torch::ScalarType storage) {
   Env env, computed;
   env[graph.inputs().at(0)] = computed[graph.inputs().at(0)] = self;
-  env[graph.inputs().at(1)] = torch::cat({input, input});
+  env[graph.inputs().at(1)] =
+      torch::cat(std::vector<torch::Tensor>(fast_ism::kReferenceRows, input));
   computed[graph.inputs().at(1)] = fast_ism::cast_floating(env[graph.inputs().at(1)], compute);
   for (Node* node : graph.nodes()) {
     if (node->kind() == c10::prim::Constant) {
@@ -176,7 +178,7 @@ Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
   if (compute != storage) {
     for (const auto& [value, v] : computed) {
       if (v.isTensor() && v.toTensor().is_floating_point() && v.toTensor().dim() > 0 &&
-          v.toTensor().numel() <= 2 * kExactElementsPerRow) {
+          v.toTensor().numel() <= fast_ism::kReferenceRows * kExactElementsPerRow) {
         exact[value] = v;
       }
     }
@@ -190,7 +192,7 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
   Session session;
   session.plan_ = this;
   torch::NoGradGuard no_grad;
-  fast_ism::use_operations(operations_.get());
+  fast_ism::ScopedOperations operations(operations_.get());
   session.input_ = one_hot.unsqueeze(0).to(device_, dtype_);
   // The reference is computed once per sequence, so it is computed in float64 and rounded
   // once: the changes are measured from it, and a float32 forward's own rounding moves a
@@ -212,10 +214,10 @@ torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
                                           const std::vector<int64_t>& bases, int64_t target) const {
   TORCH_INTERNAL_ASSERT(!positions.empty() && positions.size() == bases.size());
   torch::NoGradGuard no_grad;
-  fast_ism::use_operations(plan_->operations_.get());
-  // At least two rows (run_mutant_pass): a single substitution is scored twice.
+  fast_ism::ScopedOperations operations(plan_->operations_.get());
+  // At least kMinMutantRows rows (run_mutant_pass): a single substitution is scored twice.
   const int64_t count = static_cast<int64_t>(positions.size());
-  const int64_t rows = std::max<int64_t>(2, count);
+  const int64_t rows = std::max<int64_t>(fast_ism::kMinMutantRows, count);
   std::vector<int64_t> position(rows, positions.front()), base(rows, bases.front());
   std::copy(positions.begin(), positions.end(), position.begin());
   std::copy(bases.begin(), bases.end(), base.begin());
@@ -226,11 +228,12 @@ torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
 
 int64_t FastIsmPlan::Session::changes_per_mutant() const {
   torch::NoGradGuard no_grad;
-  fast_ism::use_operations(plan_->operations_.get());
+  fast_ism::ScopedOperations operations(plan_->operations_.get());
   const int64_t middle = input_.size(-1) / 2;
   const std::vector<int64_t> position = {middle, middle}, base = {0, 1};
-  return fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base)
-             .tracked_changes / 2;
+  const auto pass =
+      fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base);
+  return pass.tracked_changes / static_cast<int64_t>(position.size());
 }
 
 }  // namespace seqattr

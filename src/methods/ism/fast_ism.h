@@ -9,7 +9,7 @@
 // Activations are carried as changes from the reference's (fast_ism_change.h), so the result
 // is f(mutant) - f(input) without the rounding of either term; the reference's activations are
 // computed in float64 and rounded once. Operations without a rule of their own (the mutant
-// pass, fast_ism_pass.h) run on the mutants' values and on the reference's in float64, and
+// pass, ism/fast_ism_pass.h) run on the mutants' values and on the reference's in float64, and
 // their change is the difference.
 //
 // Windowed operations (on a length-last tensor): conv1d (any kernel, stride, dilation,
@@ -54,10 +54,10 @@ class FastIsmPlan {
    private:
     friend class FastIsmPlan;
     const FastIsmPlan* plan_ = nullptr;
-    std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // batch of 2 copies
-    // Small values (a model's tail) as computed, in float64 (fast_ism_pass.h).
+    std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // kReferenceRows copies
+    // Small values (a model's tail) as computed, in float64 (ism/fast_ism_pass.h).
     std::unordered_map<const torch::jit::Value*, c10::IValue> exact_;
-    // Reference-derived terms of ReLU and max-pool nodes (fast_ism_pass.h).
+    // Reference-derived terms of ReLU and max-pool nodes (ism/fast_ism_pass.h).
     std::unordered_map<const torch::jit::Node*, std::vector<torch::Tensor>> terms_;
     torch::Tensor input_;  // (1, 4, L) in the model's dtype, on its device
   };

@@ -4,12 +4,21 @@
 // which operations are windowed; fast_ism_change.h how changes are held).
 #include <torch/script.h>
 
+#include <cstdint>
 #include <memory>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace seqattr::fast_ism {
+
+// The reference's values are computed on a batch of the input twice, never once: a value
+// whose first dimension is kReferenceRows kept the batch dimension, which is thereby told
+// apart from the size-1 dimensions that broadcasting adds or keeps. Every row of such a value
+// is the same; rules read row 0.
+constexpr int64_t kReferenceRows = 2;
+// A mutant pass runs at least this many substitutions (a single one is scored twice), so that
+// an operation's batch dimension can be told from the others in the mutants' values as well.
+constexpr int64_t kMinMutantRows = 2;
 
 using Env = std::unordered_map<const torch::jit::Value*, c10::IValue>;
 using Operations = std::unordered_map<const torch::jit::Node*, torch::jit::Operation>;
@@ -21,12 +30,27 @@ using PrecomputedTerms = std::unordered_map<const torch::jit::Node*, std::vector
 c10::IValue cast_floating(const c10::IValue& v, torch::ScalarType dtype);
 
 // Whether an operation on the input itself can be windowed (convolution, pointwise).
-bool windows_from_input(const std::string& kind);
+bool windows_from_input(c10::Symbol kind);
 
 // The operators of every node of `graph` that has one, looked up once (lookup is far slower
-// than a small window's work), and the thread's current set of them for run_node.
+// than a small window's work).
 std::shared_ptr<Operations> lookup_operations(torch::jit::Graph& graph);
-void use_operations(Operations* operations);
+
+// The thread's current set of operators for run_node, for the guard's lifetime; the previous
+// set (none, or an enclosing guard's) is restored after. `operations` must outlive the guard.
+class ScopedOperations {
+ public:
+  explicit ScopedOperations(Operations* operations);
+  ~ScopedOperations();
+  ScopedOperations(const ScopedOperations&) = delete;
+  ScopedOperations& operator=(const ScopedOperations&) = delete;
+
+ private:
+  Operations* previous_;
+};
+
+// Runs one node, with its operator from the thread's current set when a ScopedOperations
+// holds one for it, else looking it up.
 std::vector<c10::IValue> run_node(torch::jit::Node* node, std::vector<c10::IValue> inputs);
 
 // From the reference's values as computed (before rounding to the model's dtype).
@@ -38,9 +62,9 @@ struct PassResult {
 };
 
 // Runs `graph` for substitutions (position[r], base[r]) of `input` (1, 4, L), given the
-// reference's values (two rows, in the model's dtype), some of them in float64 as computed
-// (`exact`, may be null) and precomputed terms. At least two substitutions, so that an
-// operation's batch dimension can be told from the others.
+// reference's values (kReferenceRows rows, in the model's dtype), some of them in float64 as
+// computed (`exact`, may be null) and precomputed terms. At least kMinMutantRows
+// substitutions.
 PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference, const Env* exact,
                            const PrecomputedTerms& terms, const torch::Tensor& input,
                            const std::vector<int64_t>& position, const std::vector<int64_t>& base);
