@@ -19,11 +19,11 @@
 namespace seqattr {
 namespace {
 
-constexpr size_t kBlockBytes = size_t{8} << 20;
-constexpr size_t kChunkCacheBytes = size_t{16} << 20;
-constexpr const char* kFontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif";
+constexpr size_t kReportBlockBytes = size_t{8} << 20;
+constexpr size_t kReportChunkCacheBytes = size_t{16} << 20;
+constexpr const char* kReportFontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
-std::string fixed(double value, int decimals) {
+std::string fixed_decimals(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
   return buffer;
@@ -101,12 +101,12 @@ std::string histogram_svg(const Summary& s, int64_t bins, const std::string& x_c
 
   std::ostringstream out;
   out << "<svg class=\"histogram\" width=\"" << width << "\" height=\"" << height
-      << "\" viewBox=\"0 0 " << width << " " << height << "\" font-family=\"" << kFontFamily
+      << "\" viewBox=\"0 0 " << width << " " << height << "\" font-family=\"" << kReportFontFamily
       << "\" role=\"img\">\n<rect width=\"" << width << "\" height=\"" << height
       << "\" fill=\"#ffffff\"/>\n<g stroke=\"#e6e6e6\">\n";
   for (double c = count_step; c <= count_top + 1e-9; c += count_step) {
-    out << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << fixed(y(c), 2)
-        << "\" y2=\"" << fixed(y(c), 2) << "\"/>\n";
+    out << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << fixed_decimals(y(c), 2)
+        << "\" y2=\"" << fixed_decimals(y(c), 2) << "\"/>\n";
   }
   out << "</g>\n<g fill=\"#4c78a8\">\n";
   const double bin_w = plot_w / static_cast<double>(bins);
@@ -116,28 +116,28 @@ std::string histogram_svg(const Summary& s, int64_t bins, const std::string& x_c
   for (int64_t b = 0; b < bins; ++b) {
     const auto c = static_cast<double>(counts[static_cast<size_t>(b)]);
     if (c == 0) continue;
-    out << "<rect x=\"" << fixed(left + static_cast<double>(b) * bin_w + 0.5, 2) << "\" y=\""
-        << fixed(y(c), 2) << "\" width=\"" << fixed(std::max(bin_w - 1, 0.5), 2)
-        << "\" height=\"" << fixed(y(0) - y(c), 2) << "\"><title>" << number(edge(b)) << " to "
+    out << "<rect x=\"" << fixed_decimals(left + static_cast<double>(b) * bin_w + 0.5, 2) << "\" y=\""
+        << fixed_decimals(y(c), 2) << "\" width=\"" << fixed_decimals(std::max(bin_w - 1, 0.5), 2)
+        << "\" height=\"" << fixed_decimals(y(0) - y(c), 2) << "\"><title>" << number(edge(b)) << " to "
         << number(edge(b + 1)) << ": " << counts[static_cast<size_t>(b)] << "</title></rect>\n";
   }
   out << "</g>\n<g stroke=\"#333333\">\n<line x1=\"" << left << "\" x2=\"" << left + plot_w
-      << "\" y1=\"" << fixed(y(0), 2) << "\" y2=\"" << fixed(y(0), 2) << "\"/>\n<line x1=\""
-      << left << "\" x2=\"" << left << "\" y1=\"" << top << "\" y2=\"" << fixed(y(0), 2)
+      << "\" y1=\"" << fixed_decimals(y(0), 2) << "\" y2=\"" << fixed_decimals(y(0), 2) << "\"/>\n<line x1=\""
+      << left << "\" x2=\"" << left << "\" y1=\"" << top << "\" y2=\"" << fixed_decimals(y(0), 2)
       << "\"/>\n";
   std::ostringstream labels;
   const double x_step = nice_step((high - low) / 6);
   for (double v = std::ceil(low / x_step - 1e-9) * x_step; v <= high + x_step * 1e-9; v += x_step) {
-    out << "<line x1=\"" << fixed(x(v), 2) << "\" x2=\"" << fixed(x(v), 2) << "\" y1=\""
-        << fixed(y(0), 2) << "\" y2=\"" << fixed(y(0) + 4, 2) << "\"/>\n";
-    labels << "<text x=\"" << fixed(x(v), 2) << "\" y=\"" << fixed(y(0) + 17, 2)
+    out << "<line x1=\"" << fixed_decimals(x(v), 2) << "\" x2=\"" << fixed_decimals(x(v), 2) << "\" y1=\""
+        << fixed_decimals(y(0), 2) << "\" y2=\"" << fixed_decimals(y(0) + 4, 2) << "\"/>\n";
+    labels << "<text x=\"" << fixed_decimals(x(v), 2) << "\" y=\"" << fixed_decimals(y(0) + 17, 2)
            << "\" text-anchor=\"middle\">"
            << axis_number(std::abs(v) < x_step * 1e-6 ? 0.0 : v) << "</text>\n";
   }
   for (double c = 0; c <= count_top + 1e-9; c += count_step) {
-    out << "<line x1=\"" << left - 4 << "\" x2=\"" << left << "\" y1=\"" << fixed(y(c), 2)
-        << "\" y2=\"" << fixed(y(c), 2) << "\"/>\n";
-    labels << "<text x=\"" << left - 7 << "\" y=\"" << fixed(y(c) + 4, 2)
+    out << "<line x1=\"" << left - 4 << "\" x2=\"" << left << "\" y1=\"" << fixed_decimals(y(c), 2)
+        << "\" y2=\"" << fixed_decimals(y(c), 2) << "\"/>\n";
+    labels << "<text x=\"" << left - 7 << "\" y=\"" << fixed_decimals(y(c) + 4, 2)
            << "\" text-anchor=\"end\">" << axis_number(c) << "</text>\n";
   }
   out << "</g>\n<g font-size=\"11\" fill=\"#333333\">\n" << labels.str() << "</g>\n";
@@ -152,13 +152,13 @@ std::string histogram_svg(const Summary& s, int64_t bins, const std::string& x_c
 // ---- reading --------------------------------------------------------------------------
 
 int64_t rows_per_block(int64_t row_values, size_t value_bytes) {
-  return std::max<int64_t>(1, static_cast<int64_t>(kBlockBytes / (static_cast<size_t>(row_values) *
+  return std::max<int64_t>(1, static_cast<int64_t>(kReportBlockBytes / (static_cast<size_t>(row_values) *
                                                                    value_bytes)));
 }
 
 // Sum of /attributions over bases and positions, per sequence, a block of rows at a time.
 std::vector<double> total_attributions(const LogoSource& source) {
-  const auto dataset = h5::open_dataset_cached(source.file(), "attributions", kChunkCacheBytes);
+  const auto dataset = h5::open_dataset_cached(source.file(), "attributions", kReportChunkCacheBytes);
   const auto dtype = h5::float_read_type(dataset.get());
   const int64_t n = source.sequences(), row_values = 4 * source.length();
   const int64_t block = std::min(n, rows_per_block(row_values, 4));
@@ -344,7 +344,7 @@ void statistics_table(Html& html, const Summary& s, const std::vector<double>& q
     rows.emplace_back("min", number(s.min));
     rows.emplace_back("mean", number(s.mean));
     for (double q : quantiles) {
-      rows.emplace_back(fixed(q * 100, q * 100 == std::floor(q * 100) ? 0 : 1) + "% quantile",
+      rows.emplace_back(fixed_decimals(q * 100, q * 100 == std::floor(q * 100) ? 0 : 1) + "% quantile",
                         number(quantile(s.sorted, q)));
     }
     rows.emplace_back("max", number(s.max));
@@ -397,7 +397,7 @@ void delta_section(Html& html, const LogoSource& source, const std::string& meth
   if (!s.sorted.empty()) {
     rows.emplace_back("mean |delta|", number(s.mean));
     for (double q : {0.5, 0.9, 0.99}) {
-      rows.emplace_back(fixed(q * 100, 0) + "% quantile of |delta|", number(quantile(s.sorted, q)));
+      rows.emplace_back(fixed_decimals(q * 100, 0) + "% quantile of |delta|", number(quantile(s.sorted, q)));
     }
     rows.emplace_back("max |delta|", number(s.max));
   }

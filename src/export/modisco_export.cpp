@@ -22,11 +22,11 @@ namespace {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the .npy files are written as '<f4'");
 
-constexpr size_t kChunkCacheBytes = size_t{64} << 20;
-constexpr size_t kBlockBytes = size_t{32} << 20;
+constexpr size_t kModiscoChunkCacheBytes = size_t{64} << 20;
+constexpr size_t kModiscoBlockBytes = size_t{32} << 20;
 
 // The two arrays of the input, checked to be (N, 4, L) alike.
-struct Input {
+struct ModiscoInput {
   h5::Handle file;
   h5::Handle one_hot;
   h5::Handle hypothetical;
@@ -37,7 +37,7 @@ h5::Handle open_array(const h5::Handle& file, const std::string& path, const std
   if (!h5::exists(file.get(), name)) {
     throw InputError("input file '" + path + "': no /" + name + " dataset (not a seqattr output)");
   }
-  auto dataset = h5::open_dataset_cached(file.get(), name, kChunkCacheBytes);
+  auto dataset = h5::open_dataset_cached(file.get(), name, kModiscoChunkCacheBytes);
   const auto shape = h5::dataset_shape(dataset.get());
   const auto type_class = h5::type_class(dataset.get());
   if (shape.size() != 3 || shape[1] != 4 ||
@@ -47,13 +47,13 @@ h5::Handle open_array(const h5::Handle& file, const std::string& path, const std
   return dataset;
 }
 
-Input open_input(const std::string& path) {
+ModiscoInput open_modisco_input(const std::string& path) {
   const std::string what = "input file '" + path + "'";
   struct stat info {};
   if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     throw InputError(what + ": no such file");
   }
-  Input in;
+  ModiscoInput in;
   try {
     in.file = h5::open_file_for_reading(path);
   } catch (const std::runtime_error&) {
@@ -81,7 +81,7 @@ class NpySource {
         header_(npy_header("<f4", shape)),
         rows_(shape[0]),
         row_bytes_(static_cast<uint64_t>(shape[1] * shape[2]) * sizeof(float)),
-        rows_per_block_(std::max<uint64_t>(1, kBlockBytes / std::max<uint64_t>(1, row_bytes_))) {
+        rows_per_block_(std::max<uint64_t>(1, kModiscoBlockBytes / std::max<uint64_t>(1, row_bytes_))) {
     zip_error_init(&error_);
   }
   ~NpySource() { zip_error_fini(&error_); }
@@ -241,7 +241,7 @@ std::string npy_header(const std::string& descr, const std::vector<int64_t>& sha
 }
 
 ModiscoExportSummary export_modisco(const ModiscoExportOptions& options) {
-  const Input in = open_input(options.input);
+  const ModiscoInput in = open_modisco_input(options.input);
   make_directory(options.output_dir);
   ModiscoExportSummary summary;
   summary.sequences = in.shape[0];

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "test_support.h"
 #include "kernels/ops/dinucleotide_shuffle.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ism_mutants.h"
@@ -18,7 +19,6 @@ using torch::indexing::Slice;
 
 const torch::Device kCuda(torch::kCUDA);
 
-double tolerance(torch::ScalarType dtype) { return dtype == torch::kFloat64 ? 1e-12 : 1e-6; }
 
 torch::Tensor random_one_hot(int64_t sequences, int64_t length, bool with_n) {
   const auto letters = torch::randint(0, with_n ? 5 : 4, {sequences, length}, torch::kLong);
@@ -65,7 +65,7 @@ TEST_P(RescaleTest, CudaTwinMatchesCpu) {
   const auto [cpu_x, cpu_y] = ops::rescale_multipliers(c.x, c.x_ref, c.y, c.y_ref, c.grad, 1e-6);
   const auto [gpu_x, gpu_y] = ops::rescale_multipliers(
       c.x.to(kCuda), c.x_ref.to(kCuda), c.y.to(kCuda), c.y_ref.to(kCuda), c.grad.to(kCuda), 1e-6);
-  const double tol = tolerance(GetParam());
+  const double tol = test::tolerance(GetParam());
   EXPECT_TRUE(torch::allclose(gpu_x.cpu(), cpu_x, tol, tol));
   EXPECT_TRUE(torch::equal(gpu_y.cpu(), cpu_y));
 }
@@ -95,7 +95,7 @@ TEST_P(ProjectionTest, MatchesTensorExpression) {
     if (c <= 4) {
       EXPECT_TRUE(torch::equal(got, expected)) << k << "x" << c << "x" << l;
     } else {
-      EXPECT_TRUE(torch::allclose(got, expected, tolerance(GetParam()), tolerance(GetParam())));
+      EXPECT_TRUE(torch::allclose(got, expected, test::tolerance(GetParam()), test::tolerance(GetParam())));
     }
   }
 }
@@ -108,7 +108,7 @@ TEST_P(ProjectionTest, CudaTwinMatchesCpu) {
   const auto r = random_one_hot(40, 2114, true).to(GetParam());
   const auto cpu = ops::hypothetical_projection(m, r);
   const auto gpu = ops::hypothetical_projection(m.to(kCuda), r.to(kCuda));
-  EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, tolerance(GetParam()), tolerance(GetParam())));
+  EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, test::tolerance(GetParam()), test::tolerance(GetParam())));
 }
 
 TEST(HypotheticalProjection, RejectsBadArguments) {
@@ -323,7 +323,7 @@ TEST_P(ReluPoolTest, CudaTwinMatchesCpu) {
   const auto gpu = ops::relu_max_pool_change(c.delta.to(kCuda), c.lo.to(kCuda),
                                              c.reference.to(kCuda), c.gap.to(kCuda), c.kernel,
                                              c.out_lo.to(kCuda), c.out_width);
-  const double tol = tolerance(GetParam());
+  const double tol = test::tolerance(GetParam());
   EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, tol, tol));
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "test_support.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
 
@@ -20,7 +21,6 @@ RowCase random_case(torch::ScalarType dtype, int64_t sequences, int64_t rows, in
           torch::rand({rows}, torch::kFloat64)};
 }
 
-double tolerance(torch::ScalarType dtype) { return dtype == torch::kFloat64 ? 1e-12 : 1e-6; }
 
 class KernelTest : public ::testing::TestWithParam<torch::ScalarType> {};
 
@@ -32,7 +32,7 @@ TEST_P(KernelTest, PathPointsMatchReference) {
     const auto b = c.baseline.index_select(0, c.row_seq);
     const auto x = c.input.index_select(0, c.row_seq);
     const auto alpha = c.row_scalar.to(GetParam()).view({-1, 1, 1});
-    EXPECT_TRUE(torch::allclose(got, b + alpha * (x - b), tolerance(GetParam()), tolerance(GetParam())));
+    EXPECT_TRUE(torch::allclose(got, b + alpha * (x - b), test::tolerance(GetParam()), test::tolerance(GetParam())));
   }
 }
 
@@ -45,8 +45,8 @@ TEST_P(KernelTest, AccumulateMatchesReference) {
     ops::ig_accumulate_(accum, grads, c.row_seq, c.row_scalar);
     const auto weighted = grads.to(torch::kFloat64) * c.row_scalar.view({-1, 1, 1});
     const auto expected = c.baseline.to(torch::kFloat64).index_add(0, c.row_seq, weighted);
-    EXPECT_TRUE(torch::allclose(accum.to(torch::kFloat64), expected, tolerance(GetParam()),
-                                tolerance(GetParam())));
+    EXPECT_TRUE(torch::allclose(accum.to(torch::kFloat64), expected, test::tolerance(GetParam()),
+                                test::tolerance(GetParam())));
   }
 }
 
@@ -58,7 +58,7 @@ TEST_P(KernelTest, CudaTwinsMatchCpu) {
   const auto cpu_points = ops::ig_path_points(c.input, c.baseline, c.row_seq, c.row_scalar);
   const auto gpu_points = ops::ig_path_points(c.input.to(cuda), c.baseline.to(cuda),
                                               c.row_seq.to(cuda), c.row_scalar.to(cuda));
-  EXPECT_TRUE(torch::allclose(gpu_points.cpu(), cpu_points, tolerance(GetParam()), tolerance(GetParam())));
+  EXPECT_TRUE(torch::allclose(gpu_points.cpu(), cpu_points, test::tolerance(GetParam()), test::tolerance(GetParam())));
   auto cpu_accum = torch::zeros_like(c.input);
   auto gpu_accum = cpu_accum.to(cuda);
   ops::ig_accumulate_(cpu_accum, cpu_points, c.row_seq, c.row_scalar);

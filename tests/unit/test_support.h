@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include <c10/core/ScalarType.h>
+
 namespace seqattr::test {
 
 // A fresh directory, removed with everything in it at scope exit.
@@ -27,6 +29,11 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Kernel comparisons: float64 to 1e-12, float32 to 1e-6 (relative and absolute).
+inline double tolerance(c10::ScalarType dtype) {
+  return dtype == c10::ScalarType::Double ? 1e-12 : 1e-6;
+}
 
 // Directory of the committed test data (golden models and arrays).
 inline std::string data_dir() { return SEQATTR_TEST_DATA_DIR; }

@@ -33,12 +33,12 @@ const std::vector<c10::Symbol>& nonlinear_pointwise_ops() {
   return ops;
 }
 
+}  // namespace
+
 // Where a step is tried: on any node of its kind, or only where the node's input 0 is a
 // change held as a Window, or only where input 0 was left to this node by the operation that
-// computed it (left_to_reader_).
+// computed it (left_to_reader_). (Not file-local: MutantPass::Step, a member type, holds it.)
 enum class When { Always, WindowedInput, FusedInput };
-
-}  // namespace
 
 // One rule to try for a node, and when.
 struct MutantPass::Step {
