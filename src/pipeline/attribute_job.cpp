@@ -367,6 +367,125 @@ ModelInterface model_interface(const AttributeOptions& o) {
   return {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target};
 }
 
+namespace {
+
+// Where this run's parts and shard lie, and the identity resumed parts and shards share.
+RunPlan make_plan(const AttributeOptions& options, nlohmann::json identity, int64_t sequences) {
+  RunPlan plan;
+  plan.run_id = sha256_of_text(identity.dump());
+  plan.shard = resolve_shard(options.shard);
+  plan.part_size = part_size(options.batch_size);
+  plan.range = shard_range(sequences, plan.part_size, plan.shard);
+  plan.manifest = std::move(identity);
+  plan.manifest["run_id"] = plan.run_id;
+  plan.manifest["shard"] = plan.shard.text();
+  plan.manifest["part_size"] = plan.part_size;
+  return plan;
+}
+
+OutputLayout output_layout(const AttributeSettings& settings, const PreparedMethod& method,
+                           int64_t length, int64_t outputs, bool genomic) {
+  OutputLayout layout;
+  layout.length = length;
+  layout.outputs = outputs;
+  layout.convergence_delta = method.convergence_delta;
+  layout.references = method.references_per_sequence;
+  layout.ism_delta = method.ism_delta;
+  layout.dtype = settings.dtype == StoredDtype::Float16 ? torch::kHalf : torch::kFloat32;
+  layout.chrombpnet = settings.format == OutputFormat::ChromBpnet;
+  layout.regions = genomic;
+  return layout;
+}
+
+// What the parts loop needs besides the plan.
+struct PartsJob {
+  const AttributeOptions* options = nullptr;
+  const SequenceSource* source = nullptr;
+  const PreparedMethod* method = nullptr;
+  OutputLayout layout;
+  std::string device;
+  int threads = 0;
+};
+
+// Computes the parts of the shard that are not finished yet, with a progress bar; returns
+// the paths of all the shard's parts, in order. Counts resumed sequences into *summary.
+std::vector<std::string> compute_parts(const PartsJob& job, const RunPlan& plan, PartStore& store,
+                                       JobSummary* summary, StageTimes* times) {
+  const auto& options = *job.options;
+  const int64_t sequences = job.source->size();
+  std::vector<std::string> part_paths;
+  std::vector<int64_t> todo;
+  for (int64_t p = plan.range.first_part; p < plan.range.end_part; ++p) {
+    part_paths.push_back(store.path_of(p));
+    if (store.has(p)) {
+      summary->resumed += std::min(plan.part_size, sequences - p * plan.part_size);
+    } else {
+      todo.push_back(p);
+    }
+  }
+  log::info(c10::str(options.method, ": ", summary->sequences, " sequences of ", job.layout.length,
+                     " bp, target ", options.target.empty() ? std::string("0") : options.target, ", ", options.batch_size,
+                     " model rows per pass on ", job.device, " (", job.threads, " threads)"));
+  ProgressBar bar(options.method, summary->sequences, ProgressBar::wanted(options.quiet));
+  int64_t finished = summary->resumed;
+  bar.update(finished);
+  int64_t non_finite = 0;
+  for (const int64_t p : todo) {
+    const int64_t first = p * plan.part_size;
+    const int64_t count = std::min(plan.part_size, sequences - first);
+    store.add(p, [&](const std::string& path) {
+      compute_part(path, *job.source, *job.method, job.layout, first, count,
+                   [&](int64_t done) { bar.update(finished + done); }, times, &non_finite);
+    });
+    finished += count;
+  }
+  bar.finish();
+  job.method->finish();
+  if (non_finite > 0) {
+    log::warn(std::to_string(non_finite) + " of " + std::to_string(summary->sequences - summary->resumed) +
+              " sequence(s) have NaN or infinite predictions or attributions (the model's "
+              "output overflows, or its weights are not finite); they are written as they are");
+  }
+  return part_paths;
+}
+
+// The output from the parts (or an empty shard's file) and the root attributes, written
+// whole or not at all; on failure the parts are kept for --resume.
+void assemble_output(const AttributeOptions& options, const RunPlan& plan,
+                     const std::vector<std::string>& part_paths, const OutputLayout& layout,
+                     const RunDescription& description, int64_t sequences) {
+  AtomicOutput output(options.output, named_inputs(options));
+  errno = 0;
+  try {
+    if (part_paths.empty()) {
+      write_empty(output.temp_path(), layout);
+    } else {
+      auto file = h5::create_file(output.temp_path());
+      concatenate_rows(part_paths, file.get(), "part");
+      file.close();
+    }
+    auto file = h5::open_file_for_writing(output.temp_path());
+    write_description(file.get(), description);
+    if (!plan.shard.whole()) {
+      h5::write_attribute(file.get(), "shard", plan.shard.text());
+      h5::write_attribute(file.get(), "shard_first", plan.range.first);
+      h5::write_attribute(file.get(), "shard_end", plan.range.end);
+      h5::write_attribute(file.get(), "run_sequences", sequences);
+    }
+    file.close();
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const InputError*>(&e)) throw;
+    // HDF5 reports only that a write or close failed; errno says why (ENOSPC, EDQUOT, EIO).
+    const std::string reason = errno ? std::strerror(errno) : first_line(e.what());
+    throw InputError("cannot write --output '" + options.output + "' (" + reason +
+                     "); the finished parts in '" + parts_directory(options.output) +
+                     "' are kept: make room, then run again with --resume");
+  }
+  output.commit();
+}
+
+}  // namespace
+
 JobSummary run_attribute(const AttributeOptions& requested, const std::string& command_line) {
   const auto start = std::chrono::steady_clock::now();
   for (const auto& [option, path] : {NamedPath{"--model", requested.model},
@@ -393,7 +512,6 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   auto method = prepare_method(settings, {model, target, outputs, sequences, length, {}});
   method.notes.update(adapter_notes(adapted));
 
-  RunPlan plan;
   auto identity = run_identity(options, model_sha256, *source);
   // On the CPU the thread count changes how reductions are split, and so the last digits:
   // resumed parts and merged shards must have used the same (pin --threads across nodes).
@@ -401,14 +519,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
     identity["threads_used"] = threads;
     method.notes["threads_used"] = threads;
   }
-  plan.run_id = sha256_of_text(identity.dump());
-  plan.shard = resolve_shard(options.shard);
-  plan.part_size = part_size(options.batch_size);
-  plan.range = shard_range(sequences, plan.part_size, plan.shard);
-  plan.manifest = identity;
-  plan.manifest["run_id"] = plan.run_id;
-  plan.manifest["shard"] = plan.shard.text();
-  plan.manifest["part_size"] = plan.part_size;
+  const RunPlan plan = make_plan(options, std::move(identity), sequences);
 
   JobSummary summary;
   summary.method = options.method;
@@ -429,88 +540,23 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   }
   if (options.resume) refuse_other_finished_output(options);
 
-  OutputLayout layout;
-  layout.length = length;
-  layout.outputs = outputs;
-  layout.convergence_delta = method.convergence_delta;
-  layout.references = method.references_per_sequence;
-  layout.ism_delta = method.ism_delta;
-  layout.dtype = settings.dtype == StoredDtype::Float16 ? torch::kHalf : torch::kFloat32;
-  layout.chrombpnet = settings.format == OutputFormat::ChromBpnet;
-  layout.regions = source->genomic();
-
+  const PartsJob job{&options, source.get(), &method,
+                     output_layout(settings, method, length, outputs, source->genomic()),
+                     device.str(), threads};
   PartStore store(parts_directory(options.output), plan.manifest, options.resume);
   if (const int stale = remove_stale_temporaries(options.output); stale > 0) {
     log::info("removed " + std::to_string(stale) + " temporary file(s) of '" + options.output +
               "' left by an interrupted run");
   }
-  std::vector<std::string> part_paths;
-  std::vector<int64_t> todo;
-  for (int64_t p = plan.range.first_part; p < plan.range.end_part; ++p) {
-    part_paths.push_back(store.path_of(p));
-    if (store.has(p)) {
-      summary.resumed += std::min(plan.part_size, sequences - p * plan.part_size);
-    } else {
-      todo.push_back(p);
-    }
-  }
-
-  log::info(c10::str(options.method, ": ", summary.sequences, " sequences of ", length,
-                     " bp, target ", options.target.empty() ? std::string("0") : options.target, ", ", options.batch_size,
-                     " model rows per pass on ", device.str(), " (", threads, " threads)"));
-  ProgressBar bar(options.method, summary.sequences, ProgressBar::wanted(options.quiet));
-  int64_t finished = summary.resumed;
-  bar.update(finished);
   StageTimes times;
-  int64_t non_finite = 0;
-  for (const int64_t p : todo) {
-    const int64_t first = p * plan.part_size;
-    const int64_t count = std::min(plan.part_size, sequences - first);
-    store.add(p, [&](const std::string& path) {
-      compute_part(path, *source, method, layout, first, count,
-                   [&](int64_t done) { bar.update(finished + done); }, &times, &non_finite);
-    });
-    finished += count;
-  }
-  bar.finish();
-  method.finish();
-  if (non_finite > 0) {
-    log::warn(std::to_string(non_finite) + " of " + std::to_string(summary.sequences - summary.resumed) +
-              " sequence(s) have NaN or infinite predictions or attributions (the model's "
-              "output overflows, or its weights are not finite); they are written as they are");
-  }
+  const auto part_paths = compute_parts(job, plan, store, &summary, &times);
 
   Stopwatch assembly;
-  AtomicOutput output(options.output, named_inputs(options));
-  errno = 0;
-  try {
-    if (part_paths.empty()) {
-      write_empty(output.temp_path(), layout);
-    } else {
-      auto file = h5::create_file(output.temp_path());
-      concatenate_rows(part_paths, file.get(), "part");
-      file.close();
-    }
-    auto file = h5::open_file_for_writing(output.temp_path());
-    write_description(file.get(), {options.method, target, model_sha256,
-                                   stored_parameters(options, target, method.notes).dump(), command_line,
-                                   plan.run_id});
-    if (!plan.shard.whole()) {
-      h5::write_attribute(file.get(), "shard", plan.shard.text());
-      h5::write_attribute(file.get(), "shard_first", plan.range.first);
-      h5::write_attribute(file.get(), "shard_end", plan.range.end);
-      h5::write_attribute(file.get(), "run_sequences", sequences);
-    }
-    file.close();
-  } catch (const std::runtime_error& e) {
-    if (dynamic_cast<const InputError*>(&e)) throw;
-    // HDF5 reports only that a write or close failed; errno says why (ENOSPC, EDQUOT, EIO).
-    const std::string reason = errno ? std::strerror(errno) : first_line(e.what());
-    throw InputError("cannot write --output '" + options.output + "' (" + reason +
-                     "); the finished parts in '" + parts_directory(options.output) +
-                     "' are kept: make room, then run again with --resume");
-  }
-  output.commit();
+  assemble_output(options, plan, part_paths, job.layout,
+                  {options.method, target, model_sha256,
+                   stored_parameters(options, target, method.notes).dump(), command_line,
+                   plan.run_id},
+                  sequences);
   store.remove();
   times.assemble = assembly.lap();
   log::debug(c10::str("seconds by stage: read sequences ", times.read, ", compute ", times.compute,

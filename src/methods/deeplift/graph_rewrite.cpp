@@ -104,6 +104,65 @@ bool only_detached(const Value* value) {
 
 }  // namespace
 
+namespace {
+
+// Inserts DeepLIFT's rule for `node`, an operation on the input that is not linear or
+// structural, and records it (or records that it has none). `dependent` gains the rule's
+// output.
+void rule_node(torch::jit::Graph& graph, Node* node, const std::string& kind,
+               const std::vector<bool>& input_dependent, bool detached_factor,
+               std::unordered_set<const Value*>& dependent, RewrittenModel& out) {
+  if (rescale_ops().count(kind) && input_dependent[0]) {
+    dependent.insert(insert_rule(graph, node, "seqattr::deeplift_rescale", {}));
+    out.ruled_ops[kind] = "rescale";
+  } else if (kind == "seqattr::profile_logit_scaling") {
+    out.ruled_ops[kind] = "rescale (bpnet-lite's profile rule)";
+    // bpnet-lite's rule: z * softmax(z) as one elementwise nonlinearity, each element's
+    // multiplier its own secant. Ill-conditioned as softmax's rule is (graph_rewrite.h).
+    dependent.insert(insert_rule(graph, node, "seqattr::deeplift_rescale", {}));
+    out.ill_conditioned = true;
+  } else if (kind == "aten::max_pool1d") {
+    const auto in = node->inputs();
+    dependent.insert(insert_rule(graph, node, "seqattr::deeplift_max_pool1d",
+                                 {in[1], in[2], in[3], in[4], in[5]}));
+    out.ruled_ops[kind] = "max-pool";
+  } else if (kind == "aten::softmax" && only_detached(node->output())) {
+    // chrombpnet's stop-gradient weights: no gradient flows through it, so no rule.
+    out.ruled_ops[kind] = "none needed (detached)";
+    return;
+  } else if (kind == "aten::softmax") {
+    dependent.insert(insert_rule(graph, node, "seqattr::deeplift_softmax", {node->inputs()[1]}));
+    out.ruled_ops[kind] = "softmax (Captum's)";
+    out.ill_conditioned = true;
+  } else if (detached_factor && input_dependent[0] != input_dependent[1]) {
+    Value* w = node->inputs()[input_dependent[0] ? 1 : 0];
+    Value* c = node->inputs()[input_dependent[0] ? 0 : 1];
+    Value* z = node->outputs()[0];
+    torch::jit::WithInsertPoint guard(node->next());
+    Value* ruled = graph.insert(c10::Symbol::fromQualString("seqattr::deeplift_detached_product"),
+                                 {w, c, z});
+    z->replaceAllUsesAfterNodeWith(ruled->node(), ruled);
+    dependent.insert(ruled);
+    out.ruled_ops[kind] = "detached product";
+  } else if (bilinear_ops().count(kind)) {
+    const int dependent_factors = static_cast<int>(input_dependent[0]) +
+                                  static_cast<int>(input_dependent.size() > 1 && input_dependent[1]);
+    const bool divisor_dependent = kind == "aten::div" && input_dependent.size() > 1 && input_dependent[1];
+    const bool addmm_product = kind == "aten::addmm" && input_dependent.size() > 2 &&
+                               input_dependent[1] && input_dependent[2];
+    if ((kind != "aten::addmm" && dependent_factors > 1) || divisor_dependent || addmm_product ||
+        kind == "aten::einsum") {
+      out.unruled_ops.insert(kind);
+    } else {
+      out.ruled_ops[kind] = "linear";
+    }
+  } else {
+    out.unruled_ops.insert(kind);
+  }
+}
+
+}  // namespace
+
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
   // Not frozen: freezing's clean-up drops aten::detach, which must stay.
   auto forward = inlined_forward(module, Freezing::KeepAttributes);
@@ -156,53 +215,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
       continue;
     }
 
-    if (rescale_ops().count(kind) && input_dependent[0]) {
-      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
-      out.ruled_ops[kind] = "rescale";
-    } else if (kind == "seqattr::profile_logit_scaling") {
-      out.ruled_ops[kind] = "rescale (bpnet-lite's profile rule)";
-      // bpnet-lite's rule: z * softmax(z) as one elementwise nonlinearity, each element's
-      // multiplier its own secant. Ill-conditioned as softmax's rule is (graph_rewrite.h).
-      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_rescale", {}));
-      out.ill_conditioned = true;
-    } else if (kind == "aten::max_pool1d") {
-      const auto in = node->inputs();
-      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_max_pool1d",
-                                   {in[1], in[2], in[3], in[4], in[5]}));
-      out.ruled_ops[kind] = "max-pool";
-    } else if (kind == "aten::softmax" && only_detached(node->output())) {
-      // chrombpnet's stop-gradient weights: no gradient flows through it, so no rule.
-      out.ruled_ops[kind] = "none needed (detached)";
-      continue;
-    } else if (kind == "aten::softmax") {
-      dependent.insert(insert_rule(*graph, node, "seqattr::deeplift_softmax", {node->inputs()[1]}));
-      out.ruled_ops[kind] = "softmax (Captum's)";
-      out.ill_conditioned = true;
-    } else if (detached_factor && input_dependent[0] != input_dependent[1]) {
-      Value* w = node->inputs()[input_dependent[0] ? 1 : 0];
-      Value* c = node->inputs()[input_dependent[0] ? 0 : 1];
-      Value* z = node->outputs()[0];
-      torch::jit::WithInsertPoint guard(node->next());
-      Value* ruled = graph->insert(c10::Symbol::fromQualString("seqattr::deeplift_detached_product"),
-                                   {w, c, z});
-      z->replaceAllUsesAfterNodeWith(ruled->node(), ruled);
-      dependent.insert(ruled);
-      out.ruled_ops[kind] = "detached product";
-    } else if (bilinear_ops().count(kind)) {
-      const int dependent_factors = static_cast<int>(input_dependent[0]) +
-                                    static_cast<int>(input_dependent.size() > 1 && input_dependent[1]);
-      const bool divisor_dependent = kind == "aten::div" && input_dependent.size() > 1 && input_dependent[1];
-      const bool addmm_product = kind == "aten::addmm" && input_dependent.size() > 2 &&
-                                 input_dependent[1] && input_dependent[2];
-      if ((kind != "aten::addmm" && dependent_factors > 1) || divisor_dependent || addmm_product ||
-          kind == "aten::einsum") {
-        out.unruled_ops.insert(kind);
-      } else {
-        out.ruled_ops[kind] = "linear";
-      }
-    } else {
-      out.unruled_ops.insert(kind);
-    }
+    rule_node(*graph, node, kind, input_dependent, detached_factor, dependent, out);
   }
   return out;
 }
