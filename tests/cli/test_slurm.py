@@ -26,12 +26,12 @@ LENGTH = "500"
 METHOD = "deeplift_shap"
 # Options after the ones seqattr-array.sbatch builds; the reference run gets the same ones.
 EXTRA = ["--batch-size", "64", "--n-shuffles", "3", "--quiet"]
-PART = 64       # sequences per part at --batch-size 64 (src/engine/sharding.cpp part_size)
+PART = 64       # sequences per part at --batch-size 64 (src/pipeline/sharding.cpp part_size)
 
 
 def shard_rows(sequences, part, index, count):
     """Rows [first, end) of shard index/count: whole parts, dealt out as evenly as possible,
-    the earlier shards taking one more (src/engine/sharding.cpp shard_range)."""
+    the earlier shards taking one more (src/pipeline/sharding.cpp shard_range)."""
     parts = -(-sequences // part)
     base, extra = divmod(parts, count)
     first_part = index * base + min(index, extra)

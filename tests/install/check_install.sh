@@ -13,8 +13,12 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 headers=$(cd "$tmp/prefix/include" && find . -type f | sort | tr '\n' ' ')
 [[ "$headers" == "./seqattr/error.h ./seqattr/seqattr.h " ]] || {
   echo "installed headers: $headers"; exit 1; }
+# LibTorch and the linker flags as the build found them (on the GPU machine LibTorch lives
+# in Python's site-packages and the other libraries in a private prefix).
+cached() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
 cmake -S "$source/examples" -B "$tmp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+  -DCMAKE_PREFIX_PATH="$tmp/prefix" -DTorch_DIR="$(cached Torch_DIR)" \
+  -DCMAKE_EXE_LINKER_FLAGS="$(cached CMAKE_EXE_LINKER_FLAGS)" >/dev/null
 cmake --build "$tmp/build" >/dev/null
 args=("$data/mini_basset.pt" "$data/mini_basset.fa" deeplift_shap)
 installed=$("$tmp/build/explain_fasta" "${args[@]}")
