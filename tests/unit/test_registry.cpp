@@ -10,6 +10,8 @@
 #include "common/atomic_output.h"
 #include "common/errors.h"
 #include "core/device.h"
+#include "core/model.h"
+#include "methods/path/path_attribution.h"
 #include "methods/registry.h"
 #include "pipeline/attribute_job.h"
 #include "seqattr/seqattr.h"
@@ -40,6 +42,58 @@ TEST(Registry, ListsTheMethodsInOrderAndFindsThemByName) {
   for (const auto& spec : method_registry()) {
     EXPECT_EQ(spec.takes_references, spec.name == "deeplift" || spec.name == "deeplift_shap");
   }
+}
+
+// DEVELOPERS.md "Adding a method", verbatim: a method is one MethodSpec.
+MethodSpec double_gradient_method() {
+  MethodSpec spec;
+  spec.name = "double_gradient";
+  spec.validate = [](const MethodOptions& o) {  // options it does not take, set: InputError
+    method_checks::no_dinuc_baseline(o);
+    method_checks::no_references(o);
+    method_checks::no_window(o);
+  };
+  spec.prepare = [](const MethodOptions& o, const MethodContext& c) {
+    PreparedMethod prepared;  // owns or shares all it uses: never a reference to `o` or `c`
+    prepared.run = [model = c.model, batch = o.batch_size, target = c.target](
+                       const torch::Tensor& one_hot, int64_t, const BlockSink& sink,
+                       const ProgressCallback& progress, torch::Tensor*) {
+      run_path_attribution(*model, one_hot, gradient_plan(), target, batch,
+                           [&](AttributionBlock block) {
+                             block.hypothetical *= 2;
+                             block.attributions *= 2;
+                             sink(block);
+                           },
+                           progress);
+    };
+    prepared.notes["double_gradient_factor"] = 2;  // added to the output's parameters
+    return prepared;
+  };
+  spec.cost = [](const MethodOptions&, int64_t, const PreparedMethod&) {
+    return MethodCost{2, 1, "none"};
+  };
+  return spec;
+}
+
+// Runs a spec's prepared method on `one_hot`, as the jobs do; the attributions.
+torch::Tensor run_spec(const MethodSpec& spec, const std::shared_ptr<Model>& model,
+                       const torch::Tensor& one_hot) {
+  const MethodOptions options;
+  spec.validate(options);
+  const auto prepared = spec.prepare(options, {model, 0, 1, one_hot.size(0), one_hot.size(2), {}});
+  std::vector<torch::Tensor> blocks;
+  prepared.run(one_hot, 0, [&](const AttributionBlock& b) { blocks.push_back(b.attributions); },
+               [](int64_t) {}, nullptr);
+  return torch::cat(blocks);
+}
+
+TEST(Registry, TheDevelopersGuideExampleIsAWorkingMethod) {
+  auto model = std::make_shared<Model>(Model::load(test::data_dir() + "/mini_basset.pt", torch::kCPU));
+  auto one_hot = torch::zeros({3, 4, 100}, torch::kUInt8);
+  one_hot.select(1, 2).fill_(1);
+  const auto doubled = run_spec(double_gradient_method(), model, one_hot);
+  const auto plain = run_spec(find_method("gradient"), model, one_hot);
+  EXPECT_TRUE(torch::equal(doubled, plain * 2));
 }
 
 TEST(Registry, EachMethodRejectsTheOptionsItDoesNotTake) {
