@@ -28,16 +28,7 @@ Sequences read_all(const AttributeOptions& options) {
 }
 
 MethodOptions method_options(const MethodSettings& s) {
-  MethodOptions m;
-  m.batch_size = s.batch_size;
-  m.n_steps = s.n_steps;
-  m.ig_rule = parse_ig_rule(s.ig_rule);
-  m.baseline = parse_baseline(s.baseline);
-  m.n_shuffles = s.n_shuffles;
-  m.seed = s.seed;
-  m.ism_start = s.ism_start;
-  m.ism_end = s.ism_end;
-  m.ism_mode = parse_ism_mode(s.ism_mode);
+  const MethodOptions m = parse_method_options(s);
   validate_common(m);
   return m;
 }
@@ -105,8 +96,7 @@ Explainer Explainer::load(const std::string& path, const ModelOptions& options, 
   state->model = std::make_shared<Model>(std::move(adapted.model));
   state->length = length;
   state->target = adapted.target;
-  const auto zeros = torch::zeros({1, 4, length});
-  state->outputs = predict(*state->model, zeros, 1).size(1);
+  state->outputs = probe_outputs(*state->model, torch::zeros({1, 4, length}), state->target);
   return Explainer(std::move(state));
 }
 

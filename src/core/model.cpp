@@ -99,4 +99,14 @@ torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_r
   return torch::cat(parts, 0);
 }
 
+int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {
+  const int64_t outputs = predict(model, one_hot.slice(0, 0, 1), 1).size(1);
+  if (target >= outputs) {
+    throw InputError("--target " + std::to_string(target) + ": out of range; model '" +
+                     model.path() + "' has " + std::to_string(outputs) +
+                     " output(s), so the target must be in 0.." + std::to_string(outputs - 1));
+  }
+  return outputs;
+}
+
 }  // namespace seqattr

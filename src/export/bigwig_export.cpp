@@ -23,8 +23,8 @@
 #endif
 #include <bigWig.h>
 
-#include "common/errors.h"
 #include "common/atomic_output.h"
+#include "common/errors.h"
 #include "formats/genome.h"
 #include "formats/hdf5_tensor.h"
 

@@ -11,17 +11,16 @@
 #include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
 #include "common/atomic_output.h"
-#include "formats/hdf5_tensor.h"
+#include "common/errors.h"
 #include "export/logo_source.h"
+#include "formats/hdf5_tensor.h"
 
 namespace seqattr {
 namespace {
 
 constexpr size_t kReportBlockBytes = size_t{8} << 20;
 constexpr size_t kReportChunkCacheBytes = size_t{16} << 20;
-constexpr const char* kReportFontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
 std::string fixed_decimals(double value, int decimals) {
   char buffer[64];
@@ -101,7 +100,7 @@ std::string histogram_svg(const Summary& s, int64_t bins, const std::string& x_c
 
   std::ostringstream out;
   out << "<svg class=\"histogram\" width=\"" << width << "\" height=\"" << height
-      << "\" viewBox=\"0 0 " << width << " " << height << "\" font-family=\"" << kReportFontFamily
+      << "\" viewBox=\"0 0 " << width << " " << height << "\" font-family=\"" << kFontFamily
       << "\" role=\"img\">\n<rect width=\"" << width << "\" height=\"" << height
       << "\" fill=\"#ffffff\"/>\n<g stroke=\"#e6e6e6\">\n";
   for (double c = count_step; c <= count_top + 1e-9; c += count_step) {

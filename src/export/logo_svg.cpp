@@ -13,19 +13,19 @@
 
 #include <c10/util/Exception.h>
 
-#include "common/errors.h"
 #include "common/atomic_output.h"
+#include "common/errors.h"
 #include "export/logo_source.h"
 
 namespace seqattr {
 
+const char* const kFontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif";
 const char* const kBaseColours[4] = {"#109648", "#255c99", "#f7b32b", "#d62839"};
 
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr const char* kBases = "ACGT";
-constexpr const char* kFontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
 // Layout of a logo, in pixels.
 constexpr double kMarginLeft = 78;

@@ -36,6 +36,8 @@ struct LogoStyle {
 
 // Fill colours of A, C, G, T.
 extern const char* const kBaseColours[4];
+// The font of logos and reports' figures.
+extern const char* const kFontFamily;
 
 std::string logo_svg(const Logo& logo, const LogoStyle& style = {});
 

@@ -13,8 +13,8 @@
 
 #include <c10/util/Exception.h>
 
-#include "common/errors.h"
 #include "common/atomic_output.h"
+#include "common/errors.h"
 #include "formats/hdf5_tensor.h"
 
 namespace seqattr {

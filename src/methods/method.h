@@ -35,6 +35,24 @@ struct MethodOptions {
   IsmMode ism_mode = IsmMode::Auto;
 };
 
+// The options every method front end takes (the command line's AttributeOptions, the
+// library's MethodSettings: structs with these fields, names as strings), names parsed.
+// Throws InputError naming the option of an unknown name.
+template <typename Given>
+MethodOptions parse_method_options(const Given& given) {
+  MethodOptions m;
+  m.batch_size = given.batch_size;
+  m.n_steps = given.n_steps;
+  m.ig_rule = parse_ig_rule(given.ig_rule);
+  m.baseline = parse_baseline(given.baseline);
+  m.n_shuffles = given.n_shuffles;
+  m.seed = given.seed;
+  m.ism_start = given.ism_start;
+  m.ism_end = given.ism_end;
+  m.ism_mode = parse_ism_mode(given.ism_mode);
+  return m;
+}
+
 // The checks every method shares (ranges of the numeric options); throws InputError naming
 // the first bad one. The method's own checks are its spec's validate.
 void validate_common(const MethodOptions& options);

@@ -8,40 +8,28 @@
 #include <sstream>
 #include <thread>
 
+#include "common/atomic_output.h"
+#include "common/enum_names.h"
 #include "common/errors.h"
+#include "common/file_hash.h"
+#include "common/input_file.h"
 #include "common/log.h"
 #include "core/device.h"
 #include "core/model.h"
 #include "core/model_adapter.h"
 #include "core/model_metadata.h"
+#include "formats/attribution_file.h"
+#include "formats/hdf5.h"
+#include "formats/references_file.h"
+#include "formats/row_files.h"
+#include "methods/registry.h"
 #include "pipeline/progress.h"
 #include "pipeline/run_parts.h"
 #include "pipeline/sequence_source.h"
 #include "pipeline/sharding.h"
-#include "common/atomic_output.h"
-#include "formats/attribution_file.h"
-#include "common/file_hash.h"
-#include "formats/hdf5.h"
-#include "common/input_file.h"
-#include "formats/row_files.h"
-#include "common/enum_names.h"
-#include "formats/references_file.h"
-#include "methods/registry.h"
 
 namespace seqattr {
 namespace {
-
-// The number of model outputs T, from one forward pass on the first sequence; checks the
-// target against it.
-int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {
-  const int64_t outputs = predict(model, one_hot.slice(0, 0, 1), 1).size(1);
-  if (target >= outputs) {
-    throw InputError("--target " + std::to_string(target) + ": out of range; model '" +
-                     model.path() + "' has " + std::to_string(outputs) +
-                     " output(s), so the target must be in 0.." + std::to_string(outputs - 1));
-  }
-  return outputs;
-}
 
 // The registered method, prepared; references given as a file are read here (formats).
 PreparedMethod prepare_method(const AttributeSettings& settings, MethodContext context) {
@@ -138,21 +126,13 @@ const EnumNames<OutputFormat>& format_names() {
   return table;
 }
 
-// The method's options, their names parsed.
+// The method's options, their names parsed; besides those every front end takes, the
+// command line's references and warning threshold.
 MethodOptions method_options(const AttributeOptions& o) {
-  MethodOptions m;
-  m.batch_size = o.batch_size;
-  m.n_steps = o.n_steps;
-  m.ig_rule = parse_ig_rule(o.ig_rule);
-  m.baseline = parse_baseline(o.baseline);
+  MethodOptions m = parse_method_options(o);
   m.references = o.references;
-  m.n_shuffles = o.n_shuffles;
-  m.seed = o.seed;
   m.delta_warning = o.delta_warning;
   m.save_references = o.save_references;
-  m.ism_start = o.ism_start;
-  m.ism_end = o.ism_end;
-  m.ism_mode = parse_ism_mode(o.ism_mode);
   return m;
 }
 

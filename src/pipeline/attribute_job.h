@@ -35,19 +35,20 @@ struct AttributeOptions {
   std::string reduce;
   std::string input_layout;
   std::string extra_inputs;
-  int64_t batch_size = 128;  // model rows per forward/backward pass
+  // The method options' defaults are MethodOptions' (methods/method.h).
+  int64_t batch_size = MethodOptions{}.batch_size;  // model rows per forward/backward pass
   std::string device = "auto";
   int threads = 0;  // 0: every core
-  int n_steps = 50;
+  int n_steps = MethodOptions{}.n_steps;
   std::string ig_rule = "gausslegendre";
   std::string baseline = "zeros";
   std::string references;     // DeepLIFT: HDF5 file with /references (N, R, 4, L)
-  int64_t n_shuffles = 20;    // DeepLIFT-SHAP: generated references per sequence
-  uint64_t seed = 0;          // DeepLIFT: seed of the dinucleotide shuffles
-  double delta_warning = 1e-3;
+  int64_t n_shuffles = MethodOptions{}.n_shuffles;  // DeepLIFT-SHAP: references per sequence
+  uint64_t seed = MethodOptions{}.seed;  // DeepLIFT: seed of the dinucleotide shuffles
+  double delta_warning = MethodOptions{}.delta_warning;
   bool save_references = false;
-  int64_t ism_start = 0;   // ISM window, 0-based half-open
-  int64_t ism_end = -1;    // -1: the sequence end
+  int64_t ism_start = MethodOptions{}.ism_start;  // ISM window, 0-based half-open
+  int64_t ism_end = MethodOptions{}.ism_end;      // -1: the sequence end
   std::string ism_mode = "auto";  // naive | fast | auto (fast when the graph qualifies)
   bool quiet = false;
   bool verbose = false;

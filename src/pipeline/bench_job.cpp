@@ -18,13 +18,13 @@
 #include "common/errors.h"
 #include "common/heap.h"
 #include "common/log.h"
-#include "pipeline/attribute_job.h"
 #include "core/device.h"
 #include "core/model.h"
-#include "core/model_flops.h"
 #include "core/model_adapter.h"
+#include "core/model_flops.h"
 #include "core/model_metadata.h"
 #include "methods/registry.h"
+#include "pipeline/attribute_job.h"
 
 #if __has_include(<torch/version.h>)
 #include <torch/version.h>
@@ -351,16 +351,6 @@ int64_t resolve_length(const BenchOptions& o, const std::optional<ModelMetadata>
                    "' has no JSON file beside it giving input_length)");
 }
 
-// The model's number of outputs; checks the target against it.
-int64_t probe_bench_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {
-  const int64_t outputs = predict(model, one_hot.slice(0, 0, 1), 1).size(1);
-  if (target >= outputs) {
-    throw InputError("--target " + std::to_string(target) + ": out of range; model '" +
-                     model.path() + "' has " + std::to_string(outputs) + " output(s)");
-  }
-  return outputs;
-}
-
 int64_t count_flops(const Model& model, int64_t length) {
   try {
     const auto flops = forward_flops_per_sequence(model.module(), model.device(), length);
@@ -496,7 +486,7 @@ void run_bench(const BenchOptions& o, const BenchSettings& settings,
         o.model, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target}, metadata, c.length, device);
     const auto model = std::make_shared<Model>(std::move(adapted.model));
     c.target = adapted.target;
-    c.outputs = probe_bench_outputs(*model, c.one_hot, c.target);
+    c.outputs = probe_outputs(*model, c.one_hot, c.target);
     if (&device == &devices.front()) c.forward_flops = count_flops(*model, c.length);
     for (const auto& precision : settings.precisions) {
       for (const int64_t threads : settings.threads) {

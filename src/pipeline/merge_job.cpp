@@ -5,11 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
-#include "pipeline/run_parts.h"
 #include "common/atomic_output.h"
+#include "common/errors.h"
 #include "formats/hdf5.h"
 #include "formats/row_files.h"
+#include "pipeline/run_parts.h"
 
 namespace seqattr {
 namespace {

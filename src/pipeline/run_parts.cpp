@@ -11,9 +11,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/atomic_output.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "common/atomic_output.h"
 
 namespace seqattr {
 namespace fs = std::filesystem;

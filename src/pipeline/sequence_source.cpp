@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "common/errors.h"
+#include "common/file_hash.h"
 #include "common/log.h"
 #include "formats/fasta.h"
-#include "common/file_hash.h"
 #include "formats/genome.h"
 #include "formats/one_hot.h"
 #include "formats/regions.h"

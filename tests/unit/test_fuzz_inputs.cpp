@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "tools/seqattr/preset_file.h"
 #include "common/errors.h"
 #include "formats/fasta.h"
 #include "formats/genome.h"
 #include "formats/regions.h"
 #include "test_support.h"
+#include "tools/seqattr/preset_file.h"
 
 namespace seqattr {
 namespace {

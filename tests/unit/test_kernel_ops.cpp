@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "test_support.h"
 #include "kernels/ops/dinucleotide_shuffle.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ism_mutants.h"
 #include "kernels/ops/relu_max_pool_change.h"
 #include "kernels/ops/rescale_multipliers.h"
+#include "test_support.h"
 
 namespace seqattr {
 namespace {

@@ -8,9 +8,9 @@
 #include "common/log.h"
 #include "pipeline/attribute_job.h"
 
+#include "methods/method.h"
 #include "methods/path/baseline.h"
 #include "methods/path/ig_rules.h"
-#include "methods/method.h"
 
 namespace seqattr::cli {
 namespace {

@@ -3,9 +3,9 @@
 #include <string>
 
 #include "command.h"
+#include "common/atomic_output.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "common/atomic_output.h"
 #include "export/bigwig_export.h"
 #include "export/modisco_export.h"
 

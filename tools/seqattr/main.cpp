@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "command.h"
-#include "preset_file.h"
-#include "common/heap.h"
 #include "common/atomic_output.h"
 #include "common/errors.h"
+#include "common/heap.h"
 #include "core/error_message.h"
+#include "preset_file.h"
 
 namespace {
 

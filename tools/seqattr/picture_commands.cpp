@@ -2,11 +2,11 @@
 #include <string>
 
 #include "command.h"
-#include "validators.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "export/html_report.h"
 #include "export/logo_svg.h"
+#include "validators.h"
 
 namespace seqattr::cli {
 namespace {
