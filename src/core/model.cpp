@@ -5,6 +5,8 @@
 
 #include "common/errors.h"
 #include "common/input_file.h"
+#include "core/keras/keras_file.h"
+#include "core/keras/keras_model.h"
 
 namespace seqattr {
 namespace {
@@ -41,6 +43,12 @@ Model Model::load(const std::string& path, const torch::Device& device) {
   require_regular_file("--model", path);
   if (!std::ifstream(path)) throw InputError("--model '" + path + "': cannot open file");
   torch::jit::Module module;
+  if (keras::is_hdf5(path)) {
+    module = keras::import_model(path).module;
+    module.to(device);
+    module.eval();
+    return Model(std::move(module), path, device);
+  }
   try {
     module = torch::jit::load(path, device);
   } catch (const c10::Error& e) {

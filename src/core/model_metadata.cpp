@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "common/errors.h"
+#include "core/keras/keras_file.h"
+#include "core/keras/keras_graph.h"
 
 namespace seqattr {
 namespace {
@@ -23,12 +25,23 @@ bool is_index(const std::string& text) {
          std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
+// A Keras file describes itself: its input length and output names are the metadata.
+ModelMetadata keras_metadata(const std::string& model_path) {
+  const auto graph = keras::parse_graph(keras::read_file(model_path, false).model_config, model_path);
+  ModelMetadata metadata;
+  metadata.path = model_path;
+  metadata.input_length = graph.input_length;
+  metadata.heads = graph.heads;
+  return metadata;
+}
+
 }  // namespace
 
 std::optional<ModelMetadata> read_model_metadata(const std::string& model_path) {
   ModelMetadata metadata;
   metadata.path = metadata_path(model_path);
   std::ifstream in(metadata.path);
+  if (!in && keras::is_hdf5(model_path)) return keras_metadata(model_path);
   if (!in) return std::nullopt;
   try {
     const auto json = nlohmann::json::parse(in);

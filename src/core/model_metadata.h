@@ -24,7 +24,8 @@ struct ModelMetadata {
   std::string input_layout;    // "": ncl
 };
 
-// The metadata beside `model_path`, when that file exists. Throws InputError naming the
+// The metadata beside `model_path`, when that file exists; else, for a Keras HDF5 model, its
+// input length and head names as the file gives them. Throws InputError naming the
 // JSON file when it is malformed, or its alphabet is not ACGT (seqattr's one-hot order).
 std::optional<ModelMetadata> read_model_metadata(const std::string& model_path);
 

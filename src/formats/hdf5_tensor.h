@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "formats/hdf5.h"
+#include "common/hdf5.h"
 
 namespace seqattr::h5 {
 

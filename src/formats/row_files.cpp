@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/errors.h"
-#include "formats/hdf5.h"
+#include "common/hdf5.h"
 
 namespace seqattr {
 namespace {

@@ -19,7 +19,7 @@
 #include "core/model_adapter.h"
 #include "core/model_metadata.h"
 #include "formats/attribution_file.h"
-#include "formats/hdf5.h"
+#include "common/hdf5.h"
 #include "formats/references_file.h"
 #include "formats/row_files.h"
 #include "methods/registry.h"

@@ -7,7 +7,7 @@
 
 #include "common/atomic_output.h"
 #include "common/errors.h"
-#include "formats/hdf5.h"
+#include "common/hdf5.h"
 #include "formats/row_files.h"
 #include "pipeline/run_parts.h"
 

@@ -27,7 +27,7 @@ std::string describe(const JobSummary& s) {
 
 void declare_options(CLI::App* cmd, AttributeOptions& o) {
   cmd->add_option("--model", o.model,
-                  "TorchScript model: one-hot in, (N,T) out, or see --head and --reduce")
+                  "TorchScript model (one-hot in, (N,T) out, or see --head and --reduce) or Keras .h5 (chrombpnet)")
       ->required();
   cmd->add_option("--fasta", o.fasta, "Input sequences, all the same length (plain or gzipped)");
   cmd->add_option("--bed", o.bed,

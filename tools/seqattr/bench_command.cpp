@@ -11,7 +11,7 @@ namespace seqattr::cli {
 namespace {
 
 void declare_options(CLI::App* cmd, BenchOptions& o, bool& verbose) {
-  cmd->add_option("--model", o.model, "TorchScript model: (N,4,L) one-hot in, (N,T) out")
+  cmd->add_option("--model", o.model, "TorchScript model ((N,4,L) one-hot in, (N,T) out) or Keras .h5")
       ->required();
   cmd->add_option("--length", o.length,
                   "Sequence length (0: input_length from MODEL.json beside the model)");

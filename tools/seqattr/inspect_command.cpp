@@ -15,7 +15,7 @@ Command inspect_command(CLI::App& app) {
       app, "inspect", "Describe a model before a long run: input, output heads, FLOPs, DeepLIFT "
                       "rules, whether fast ISM applies, receptive field");
   cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
-  cmd->add_option("--model", options->model, "TorchScript model")->required();
+  cmd->add_option("--model", options->model, "TorchScript model or Keras .h5 (chrombpnet)")->required();
   cmd->add_option("--length", options->length,
                   "Sequence length (0: input_length from MODEL.json beside the model)");
   add_model_interface_options(cmd, options->target, options->head, options->reduce,

@@ -81,6 +81,11 @@ void write_attribute(hid_t object, const std::string& name, int64_t value);
 bool has_attribute(hid_t object, const std::string& name);
 std::string read_string_attribute(hid_t object, const std::string& name);
 int64_t read_int_attribute(hid_t object, const std::string& name);
+// A one-dimensional attribute of strings (fixed or variable length), as h5py writes a list
+// of bytes or str.
+std::vector<std::string> read_strings_attribute(hid_t object, const std::string& name);
+// A whole numeric dataset as float32 (HDF5 converts other float and integer types).
+std::vector<float> read_floats(hid_t dataset);
 // Names of the attributes of `object`.
 std::vector<std::string> attribute_names(hid_t object);
 // Copies attribute `name` of `src` to `dst` (same type and value).

@@ -1,4 +1,4 @@
-#include "formats/hdf5.h"
+#include "common/hdf5.h"
 
 #include <algorithm>
 #include <cstring>
@@ -283,9 +283,10 @@ std::string read_string_attribute(hid_t object, const std::string& name) {
   Handle attribute(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
   Handle file_type(H5Aget_type(attribute.get()), H5Tclose, "get attribute type");
   if (H5Tis_variable_str(file_type.get()) > 0) {
-    const auto type = utf8_string_type();
+    // Read as stored: HDF5 does not convert between ASCII and UTF-8 (h5py and Keras write
+    // either).
     char* pointer = nullptr;
-    check_status(H5Aread(attribute.get(), type.get(), &pointer), "read attribute " + name);
+    check_status(H5Aread(attribute.get(), file_type.get(), &pointer), "read attribute " + name);
     std::string value = pointer ? pointer : "";
     H5free_memory(pointer);
     return value;
@@ -294,6 +295,43 @@ std::string read_string_attribute(hid_t object, const std::string& name) {
   check_status(H5Aread(attribute.get(), file_type.get(), value.data()), "read attribute " + name);
   value.resize(strnlen(value.c_str(), value.size()));
   return value;
+}
+
+std::vector<std::string> read_strings_attribute(hid_t object, const std::string& name) {
+  Handle attribute(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle file_type(H5Aget_type(attribute.get()), H5Tclose, "get attribute type");
+  Handle space(H5Aget_space(attribute.get()), H5Sclose, "get attribute dataspace");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  check(count, "count attribute " + name);
+  std::vector<std::string> values;
+  if (count == 0) return values;  // h5py writes an empty list as an empty float array
+  if (H5Tget_class(file_type.get()) != H5T_STRING) {
+    throw std::runtime_error("HDF5: attribute " + name + " is not of strings");
+  }
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    std::vector<char*> pointers(static_cast<size_t>(count), nullptr);
+    check_status(H5Aread(attribute.get(), file_type.get(), pointers.data()), "read attribute " + name);
+    for (char* p : pointers) values.emplace_back(p ? p : "");
+    H5Dvlen_reclaim(file_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+    return values;
+  }
+  const size_t width = H5Tget_size(file_type.get());
+  std::vector<char> buffer(width * static_cast<size_t>(count) + 1, '\0');
+  check_status(H5Aread(attribute.get(), file_type.get(), buffer.data()), "read attribute " + name);
+  for (hssize_t i = 0; i < count; ++i) {
+    const char* p = buffer.data() + static_cast<size_t>(i) * width;
+    values.emplace_back(p, strnlen(p, width));
+  }
+  return values;
+}
+
+std::vector<float> read_floats(hid_t dataset) {
+  hsize_t count = 1;
+  for (const auto d : dataset_shape(dataset)) count *= d;
+  std::vector<float> values(count);
+  check_status(H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+               "read floats");
+  return values;
 }
 
 int64_t read_int_attribute(hid_t object, const std::string& name) {
