@@ -301,6 +301,7 @@ std::string adapter_source(const SourcePlan& p) {
         s << "    h = seqattr.profile_logit_scaling(z).sum(-1, keepdim=True)\n";
       }
       break;
+    case Reduction::Flatten: s << "    h = h.flatten(1)\n"; break;
   }
   s << "    return h\n";
   return s.str();
@@ -329,7 +330,7 @@ torch::jit::Module compile_adapter(const torch::jit::Module& model, const std::s
 
 const std::vector<std::string>& reduction_names() {
   static const std::vector<std::string> names = {"none", "sum", "mean", "chrombpnet-profile",
-                                                 "bpnet-lite-profile"};
+                                                 "bpnet-lite-profile", "flatten"};
   return names;
 }
 
@@ -337,8 +338,8 @@ Reduction parse_reduction(const std::string& name) {
   const auto& names = reduction_names();
   const auto found = std::find(names.begin(), names.end(), name);
   if (found == names.end()) {
-    throw InputError("--reduce '" + name + "': expected none, sum, mean, chrombpnet-profile or "
-                     "bpnet-lite-profile");
+    throw InputError("--reduce '" + name + "': expected none, sum, mean, chrombpnet-profile, "
+                     "bpnet-lite-profile or flatten");
   }
   return static_cast<Reduction>(found - names.begin());
 }

@@ -13,6 +13,7 @@ enum class Reduction {
   Mean,               // likewise
   ChromBPNetProfile,  // sum_j w_j z_j, z = logits - mean(logits), w = softmax(z) held constant
   BPNetLiteProfile,   // the same value; z -> z * softmax(z) is one nonlinearity (bpnet-lite)
+  Flatten,            // (N, S, L) -> (N, S * L): every track and position a column
 };
 
 // Throws InputError naming --reduce for an unknown name.

@@ -1,8 +1,5 @@
 #include "formats/regions.h"
 
-#include <htslib/hts.h>
-#include <htslib/kstring.h>
-
 #include <charconv>
 #include <filesystem>
 #include <memory>
@@ -11,24 +8,12 @@
 #include <unordered_set>
 
 #include "common/errors.h"
+#include "formats/hts_lines.h"
 
 namespace seqattr {
 namespace {
 
 constexpr size_t kSummitColumn = 9;  // narrowPeak column 10: summit offset from start, or -1
-
-struct HtsCloser {
-  void operator()(htsFile* file) const { hts_close(file); }
-};
-
-// A line buffer that hts_getline grows; freed at scope exit.
-struct LineBuffer {
-  kstring_t text = KS_INITIALIZE;
-  LineBuffer() = default;
-  LineBuffer(const LineBuffer&) = delete;
-  LineBuffer& operator=(const LineBuffer&) = delete;
-  ~LineBuffer() { ks_free(&text); }
-};
 
 // One BED region as read, before it is resized to a window.
 struct Peak {

@@ -23,11 +23,13 @@ OpenRowFile open_row_file(const std::string& path, const std::string& what) {
   try {
     f.file = h5::open_file_for_reading(path);
     f.datasets = h5::list_datasets(f.file.get());
-    auto one_hot = h5::open_dataset(f.file.get(), "one_hot");
-    f.rows = h5::dataset_shape(one_hot.get())[0];
   } catch (const std::runtime_error&) {
-    throw InputError(what + " '" + path + "': not a readable seqattr output (no /one_hot)");
+    throw InputError(what + " '" + path + "': not a readable seqattr output");
   }
+  if (f.datasets.empty()) throw InputError(what + " '" + path + "': not a seqattr output (no datasets)");
+  // Every dataset has a row per sequence (or variant); the first one counts them.
+  auto first = h5::open_dataset(f.file.get(), f.datasets.front());
+  f.rows = h5::dataset_shape(first.get())[0];
   return f;
 }
 

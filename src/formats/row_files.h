@@ -9,7 +9,7 @@
 
 namespace seqattr {
 
-// Rows in `path` (the length of its /one_hot). Throws InputError naming `what` when the file
+// Rows in `path` (dimension 0 of its datasets: sequences, or variants). Throws InputError naming `what` when the file
 // cannot be read as seqattr output.
 int64_t count_rows(const std::string& path, const std::string& what);
 

@@ -25,6 +25,7 @@
 #include "methods/registry.h"
 #include "pipeline/progress.h"
 #include "pipeline/run_parts.h"
+#include "pipeline/run_plan.h"
 #include "pipeline/sequence_source.h"
 #include "pipeline/sharding.h"
 
@@ -161,20 +162,21 @@ AttributeSettings validate(const AttributeOptions& o) {
   return settings;
 }
 
-std::string parts_directory(const std::string& output) { return output + ".parts"; }
 
 namespace {
 
-// Options that do not change what is computed: where it is written and how it is shown.
-const char* const kPresentationOptions[] = {"output", "shard", "resume", "quiet", "verbose",
-                                            "threads"};
+// The options that change results, as stored.
+nlohmann::json comparable_options(const AttributeOptions& o) {
+  auto parameters = to_json(o);
+  for (const auto& key : kPresentationOptions) parameters.erase(key);
+  return parameters;
+}
 
 // What a run computes: the options that change results, the model and the inputs. Shards
 // and resumed runs of one computation share it; merge checks it.
 nlohmann::json run_identity(const AttributeOptions& o, const std::string& model_sha256,
                             const SequenceSource& source) {
-  auto parameters = to_json(o);
-  for (const char* key : kPresentationOptions) parameters.erase(key);
+  const auto parameters = comparable_options(o);
   return {{"parameters", parameters},
           {"model_sha256", model_sha256},
           {"inputs", source.identity()},
@@ -192,65 +194,6 @@ nlohmann::json stored_parameters(const AttributeOptions& o, int64_t target,
   return parameters;
 }
 
-struct RunPlan {
-  std::string run_id;
-  Shard shard;
-  int64_t part_size = 0;
-  PartRange range;
-  nlohmann::json manifest;
-};
-
-// A finished output of this very run and shard, found when resuming after completion.
-bool already_complete(const std::string& output, const RunPlan& plan) {
-  std::error_code error;
-  if (!std::filesystem::exists(output, error) ||
-      std::filesystem::exists(parts_directory(output), error)) {
-    return false;
-  }
-  try {
-    auto file = h5::open_file_for_reading(output);
-    const std::string shard = h5::has_attribute(file.get(), "shard")
-                                  ? h5::read_string_attribute(file.get(), "shard")
-                                  : "0/1";
-    return h5::has_attribute(file.get(), "run_id") &&
-           h5::read_string_attribute(file.get(), "run_id") == plan.run_id &&
-           shard == plan.shard.text();
-  } catch (const std::runtime_error&) {
-    return false;
-  }
-}
-
-// --resume with no interrupted run to continue, onto an output that exists: it is a
-// finished output of another run (or not seqattr's at all), which --resume must not replace.
-void refuse_other_finished_output(const AttributeOptions& o) {
-  std::error_code error;
-  if (!std::filesystem::exists(o.output, error) ||
-      std::filesystem::exists(parts_directory(o.output), error)) {
-    return;
-  }
-  std::string differs;
-  try {
-    auto file = h5::open_file_for_reading(o.output);
-    const auto stored = nlohmann::json::parse(h5::read_string_attribute(file.get(), "parameters"));
-    // The options as given now, against their stored values (the notes stored beside them,
-    // such as threads_used, are not options).
-    auto now = to_json(o);
-    for (const char* key : kPresentationOptions) now.erase(key);
-    nlohmann::json before = nlohmann::json::object();
-    for (const auto& [key, value] : now.items()) {
-      if (stored.contains(key)) before[key] = stored[key];
-    }
-    differs = describe_differences(before, now);
-  } catch (const std::exception&) {
-    throw InputError("--resume: '" + o.output + "' exists and is not a seqattr output; it was "
-                     "left as it is (remove it, or choose another --output)");
-  }
-  throw InputError("--resume: '" + o.output + "' is a finished output of a different run" +
-                   (differs.empty() ? std::string(" (model, inputs or threads)")
-                                    : " (" + differs + ")") +
-                   "; it was left as it is: remove it to recompute, or choose another --output");
-}
-
 // Wall-clock seconds by stage, for --verbose and the genome-scale benchmark.
 struct StageTimes {
   double read = 0, compute = 0, write = 0, assemble = 0;
@@ -264,19 +207,6 @@ int64_t non_finite_rows(const AttributionBlock& block) {
   if (block.ism_delta.defined()) bad = bad | ~torch::isfinite(block.ism_delta.flatten(1)).all(1);
   return bad.sum().item<int64_t>();
 }
-
-class Stopwatch {
- public:
-  double lap() {
-    const auto now = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    return seconds;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 // Computes part `part` (sequences [first, first + count)) into a part file at `path`.
 void compute_part(const std::string& path, const SequenceSource& source, const PreparedMethod& method,
@@ -349,20 +279,6 @@ ModelInterface model_interface(const AttributeOptions& o) {
 
 namespace {
 
-// Where this run's parts and shard lie, and the identity resumed parts and shards share.
-RunPlan make_plan(const AttributeOptions& options, nlohmann::json identity, int64_t sequences) {
-  RunPlan plan;
-  plan.run_id = sha256_of_text(identity.dump());
-  plan.shard = resolve_shard(options.shard);
-  plan.part_size = part_size(options.batch_size);
-  plan.range = shard_range(sequences, plan.part_size, plan.shard);
-  plan.manifest = std::move(identity);
-  plan.manifest["run_id"] = plan.run_id;
-  plan.manifest["shard"] = plan.shard.text();
-  plan.manifest["part_size"] = plan.part_size;
-  return plan;
-}
-
 OutputLayout output_layout(const AttributeSettings& settings, const PreparedMethod& method,
                            int64_t length, int64_t outputs, bool genomic) {
   OutputLayout layout;
@@ -429,41 +345,6 @@ std::vector<std::string> compute_parts(const PartsJob& job, const RunPlan& plan,
   return part_paths;
 }
 
-// The output from the parts (or an empty shard's file) and the root attributes, written
-// whole or not at all; on failure the parts are kept for --resume.
-void assemble_output(const AttributeOptions& options, const RunPlan& plan,
-                     const std::vector<std::string>& part_paths, const OutputLayout& layout,
-                     const RunDescription& description, int64_t sequences) {
-  AtomicOutput output(options.output, named_inputs(options));
-  errno = 0;
-  try {
-    if (part_paths.empty()) {
-      write_empty(output.temp_path(), layout);
-    } else {
-      auto file = h5::create_file(output.temp_path());
-      concatenate_rows(part_paths, file.get(), "part");
-      file.close();
-    }
-    auto file = h5::open_file_for_writing(output.temp_path());
-    write_description(file.get(), description);
-    if (!plan.shard.whole()) {
-      h5::write_attribute(file.get(), "shard", plan.shard.text());
-      h5::write_attribute(file.get(), "shard_first", plan.range.first);
-      h5::write_attribute(file.get(), "shard_end", plan.range.end);
-      h5::write_attribute(file.get(), "run_sequences", sequences);
-    }
-    file.close();
-  } catch (const std::runtime_error& e) {
-    if (dynamic_cast<const InputError*>(&e)) throw;
-    // HDF5 reports only that a write or close failed; errno says why (ENOSPC, EDQUOT, EIO).
-    const std::string reason = errno ? std::strerror(errno) : first_line(e.what());
-    throw InputError("cannot write --output '" + options.output + "' (" + reason +
-                     "); the finished parts in '" + parts_directory(options.output) +
-                     "' are kept: make room, then run again with --resume");
-  }
-  output.commit();
-}
-
 }  // namespace
 
 JobSummary run_attribute(const AttributeOptions& requested, const std::string& command_line) {
@@ -499,7 +380,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
     identity["threads_used"] = threads;
     method.notes["threads_used"] = threads;
   }
-  const RunPlan plan = make_plan(options, std::move(identity), sequences);
+  const RunPlan plan = make_plan(options.shard, options.batch_size, std::move(identity), sequences);
 
   JobSummary summary;
   summary.method = options.method;
@@ -518,7 +399,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
     summary.resumed = summary.sequences;
     return summary;
   }
-  if (options.resume) refuse_other_finished_output(options);
+  if (options.resume) refuse_other_finished_output(options.output, comparable_options(options));
 
   const PartsJob job{&options, source.get(), &method,
                      output_layout(settings, method, length, outputs, source->genomic()),
@@ -532,7 +413,8 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   const auto part_paths = compute_parts(job, plan, store, &summary, &times);
 
   Stopwatch assembly;
-  assemble_output(options, plan, part_paths, job.layout,
+  assemble_output(options.output, named_inputs(options), plan, part_paths,
+                  [&](const std::string& path) { write_empty(path, job.layout); },
                   {options.method, target, model_sha256,
                    stored_parameters(options, target, method.notes).dump(), command_line,
                    plan.run_id},

@@ -85,10 +85,7 @@ struct JobSummary {
 };
 
 // Runs the whole job. On any error nothing is left at options.output. Finished parts are
-// kept beside it (parts_directory) when a run stops early, for --resume.
+// kept beside it (parts_directory, pipeline/run_parts.h) when a run stops early, for --resume.
 JobSummary run_attribute(const AttributeOptions& options, const std::string& command_line);
-
-// Where a run keeps its finished parts until the output is assembled.
-std::string parts_directory(const std::string& output);
 
 }  // namespace seqattr

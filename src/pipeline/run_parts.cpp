@@ -16,6 +16,8 @@
 #include "common/log.h"
 
 namespace seqattr {
+
+std::string parts_directory(const std::string& output) { return output + ".parts"; }
 namespace fs = std::filesystem;
 namespace {
 

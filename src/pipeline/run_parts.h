@@ -16,6 +16,9 @@ namespace seqattr {
 // run_id derived from them is left out. "" when they agree.
 std::string describe_differences(const nlohmann::json& before, const nlohmann::json& now);
 
+// Where a run keeps its finished parts until the output is assembled: OUTPUT.parts.
+std::string parts_directory(const std::string& output);
+
 class PartStore {
  public:
   // `manifest` describes the run (options that change results, input digests, shape).

@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {attribute_command(app), merge_command(app),
                                          export_bigwig_command(app), export_modisco_command(app),
                                          logo_command(app), report_command(app), bench_command(app),
-                                         inspect_command(app), convert_command(app)};
+                                         inspect_command(app), convert_command(app),
+                                         variants_command(app)};
   app.config_formatter(std::make_shared<PresetFormat>(&app, config_path(argc, argv),
                                                       command_name(app, argc, argv)));
 
