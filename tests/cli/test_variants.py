@@ -171,6 +171,18 @@ class Variants(TempDirTest):
                 records.append(("chr3", pos, f"v{len(records)}", b, "ACGT"[("ACGT".index(b) + 1) % 4]))
         return self.vcf(records, "many.vcf")
 
+    def test_fast_ism_snvs_equal_forward_passes(self):
+        vcf = self.many_snvs(40)
+        outputs = {}
+        for mode in ("naive", "fast"):
+            outputs[mode] = self.path(mode + ".h5")
+            run("variants", "--quiet", "--model", MODEL, "--vcf", vcf, "--genome", self.fasta,
+                "--target", "counts", "--ism-mode", mode, "--output", outputs[mode])
+        with h5py.File(outputs["naive"], "r") as a, h5py.File(outputs["fast"], "r") as b:
+            naive, fast = a["score"][()], b["score"][()]
+            self.assertLessEqual(np.abs(naive - fast).max() / np.abs(naive).max(), 1e-5)
+            self.assertLessEqual(max_relative_error(b["predictions_alt"][()], a["predictions_alt"][()]), 1e-5)
+
     def test_shards_merge_and_resume_equal_one_run(self):
         vcf = self.many_snvs(150)
         args = ["variants", "--quiet", "--model", MODEL, "--vcf", vcf, "--genome", self.fasta,

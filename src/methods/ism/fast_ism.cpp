@@ -212,6 +212,11 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
 
 torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
                                           const std::vector<int64_t>& bases, int64_t target) const {
+  return changes(positions, bases).select(1, target);
+}
+
+torch::Tensor FastIsmPlan::Session::changes(const std::vector<int64_t>& positions,
+                                            const std::vector<int64_t>& bases) const {
   TORCH_INTERNAL_ASSERT(!positions.empty() && positions.size() == bases.size());
   torch::NoGradGuard no_grad;
   fast_ism::ScopedOperations operations(plan_->operations_.get());
@@ -223,7 +228,7 @@ torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
   std::copy(bases.begin(), bases.end(), base.begin());
   const auto result =
       fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base);
-  return result.output_change.select(1, target).narrow(0, 0, count).to(torch::kCPU);
+  return result.output_change.narrow(0, 0, count).to(torch::kCPU);
 }
 
 int64_t FastIsmPlan::Session::changes_per_mutant() const {

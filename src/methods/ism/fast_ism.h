@@ -45,6 +45,8 @@ class FastIsmPlan {
     // the CPU, in the model's dtype.
     torch::Tensor score(const std::vector<int64_t>& positions, const std::vector<int64_t>& bases,
                         int64_t target) const;
+    // f(mutant) - f(input) on every output column: (B, T) on the CPU.
+    torch::Tensor changes(const std::vector<int64_t>& positions, const std::vector<int64_t>& bases) const;
 
     // How many activation changes one substitution in the middle of the sequence carries,
     // summed over the graph's values: a mutant's share of a pass's memory. It depends on the
