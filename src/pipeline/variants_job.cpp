@@ -69,21 +69,21 @@ namespace {
 // Options that name extra outputs of this process: not part of what is computed.
 const char* const kExtraOutputs[] = {"tsv", "bed_out"};
 
-nlohmann::json comparable_options(const VariantsOptions& o) {
+nlohmann::json comparable_variant_options(const VariantsOptions& o) {
   auto parameters = to_json(o);
   for (const auto& key : kPresentationOptions) parameters.erase(key);
   for (const char* key : kExtraOutputs) parameters.erase(key);
   return parameters;
 }
 
-std::vector<NamedPath> named_inputs(const VariantsOptions& o) {
+std::vector<NamedPath> variant_inputs(const VariantsOptions& o) {
   return {{"--model", o.model},
           {"--vcf", o.vcf},
           {"--genome", o.genome},
           {"--genome", o.genome + ".fai"}};
 }
 
-void validate(const VariantsOptions& o) {
+void validate_variants(const VariantsOptions& o) {
   if (o.vcf.empty()) throw InputError("--vcf: required");
   if (o.genome.empty()) throw InputError("--genome: required");
   if (o.length < 0) throw InputError("--length " + std::to_string(o.length) + ": must be >= 1");
@@ -147,20 +147,20 @@ torch::Tensor js_distance(const torch::Tensor& a, const torch::Tensor& b) {
   return (0.5 * (left + right)).clamp_min(0).sqrt().to(torch::kFloat32);
 }
 
-torch::Tensor encode(const std::vector<std::string>& sequences, int64_t length) {
+torch::Tensor encode_windows(const std::vector<std::string>& sequences, int64_t length) {
   std::vector<SequenceRecord> records;
   records.reserve(sequences.size());
   for (const auto& s : sequences) records.push_back({"", s});
   return one_hot_encode(records, length);
 }
 
-void write_tensor(hid_t parent, const std::string& name, const torch::Tensor& rows, hid_t type) {
+void write_dataset(hid_t parent, const std::string& name, const torch::Tensor& rows, hid_t type) {
   std::vector<hsize_t> dims(rows.sizes().begin(), rows.sizes().end());
   auto dataset = h5::create_dataset(parent, name, type, dims, 64);
   if (rows.size(0) > 0) h5::write_rows(dataset.get(), 0, rows.contiguous());
 }
 
-h5::Handle create_group(hid_t parent, const std::string& name) {
+h5::Handle create_h5_group(hid_t parent, const std::string& name) {
   return h5::Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                     H5Gclose, "create group " + name);
 }
@@ -168,7 +168,7 @@ h5::Handle create_group(hid_t parent, const std::string& name) {
 // Hypothetical and actual attributions of `one_hot` (S, 4, L), sequences [first, first + S)
 // of the run: ref and alt of a variant are given the same index, so methods seeded per
 // sequence (deeplift_shap's shuffles) seed both alike.
-std::pair<torch::Tensor, torch::Tensor> explain(const PreparedMethod& method,
+std::pair<torch::Tensor, torch::Tensor> explain_windows(const PreparedMethod& method,
                                                 const torch::Tensor& one_hot, int64_t first) {
   const auto shape = one_hot.sizes();
   auto hypothetical = torch::empty({shape[0], shape[1], shape[2]});
@@ -184,7 +184,7 @@ std::pair<torch::Tensor, torch::Tensor> explain(const PreparedMethod& method,
   return {hypothetical, attributions};
 }
 
-struct PartContext {
+struct VariantPartContext {
   const VariantsOptions* options = nullptr;
   const Genome* genome = nullptr;
   const VariantList* list = nullptr;
@@ -204,7 +204,7 @@ bool is_snv(const Variant& v) {
 // from the fast ISM pass, which carries the change itself (exact to float32 rounding of the
 // change, not of two outputs); other variants: a forward pass on their alt windows.
 // Returns the alt predictions and the score (alt - ref on the target).
-std::pair<torch::Tensor, torch::Tensor> alt_predictions(const PartContext& c, int64_t first,
+std::pair<torch::Tensor, torch::Tensor> alt_predictions(const VariantPartContext& c, int64_t first,
                                                         const torch::Tensor& alt,
                                                         const torch::Tensor& ref,
                                                         const torch::Tensor& predictions_ref) {
@@ -235,7 +235,7 @@ std::pair<torch::Tensor, torch::Tensor> alt_predictions(const PartContext& c, in
 
 // Variants [first, first + count) into a part file at `path` (all datasets row-aligned, so
 // that parts, shards and merge concatenate them as they do attribute's).
-void compute_part(const std::string& path, const PartContext& c, int64_t first, int64_t count) {
+void compute_variant_part(const std::string& path, const VariantPartContext& c, int64_t first, int64_t count) {
   std::vector<std::string> chroms, ids, refs, alts, ref_windows, alt_windows;
   auto pos = torch::empty({count}, torch::kInt64), start = torch::empty({count}, torch::kInt64);
   for (int64_t i = 0; i < count; ++i) {
@@ -250,7 +250,7 @@ void compute_part(const std::string& path, const PartContext& c, int64_t first, 
     ref_windows.push_back(windows.ref);
     alt_windows.push_back(windows.alt);
   }
-  const auto ref = encode(ref_windows, c.length), alt = encode(alt_windows, c.length);
+  const auto ref = encode_windows(ref_windows, c.length), alt = encode_windows(alt_windows, c.length);
   const int64_t rows = c.options->batch_size;
   // An empty shard's file has every dataset with 0 rows; nothing is run.
   const auto run = [&](Model& model, const torch::Tensor& one_hot, int64_t columns) {
@@ -261,38 +261,38 @@ void compute_part(const std::string& path, const PartContext& c, int64_t first, 
 
   auto file = h5::create_file(path);
   {
-    auto group = create_group(file.get(), "variants");
+    auto group = create_h5_group(file.get(), "variants");
     h5::write_strings(group.get(), "chrom", chroms);
-    write_tensor(group.get(), "pos", pos, H5T_NATIVE_INT64);
+    write_dataset(group.get(), "pos", pos, H5T_NATIVE_INT64);
     h5::write_strings(group.get(), "id", ids);
     h5::write_strings(group.get(), "ref", refs);
     h5::write_strings(group.get(), "alt", alts);
-    write_tensor(group.get(), "window_start", start, H5T_NATIVE_INT64);
+    write_dataset(group.get(), "window_start", start, H5T_NATIVE_INT64);
   }
-  write_tensor(file.get(), "predictions_ref", predictions_ref, H5T_NATIVE_FLOAT);
-  write_tensor(file.get(), "predictions_alt", predictions_alt, H5T_NATIVE_FLOAT);
-  write_tensor(file.get(), "score", score, H5T_NATIVE_FLOAT);
+  write_dataset(file.get(), "predictions_ref", predictions_ref, H5T_NATIVE_FLOAT);
+  write_dataset(file.get(), "predictions_alt", predictions_alt, H5T_NATIVE_FLOAT);
+  write_dataset(file.get(), "score", score, H5T_NATIVE_FLOAT);
   if (c.models->profile) {
     const auto jsd = js_distance(run(*c.models->profile, ref, 1), run(*c.models->profile, alt, 1));
-    write_tensor(file.get(), "jsd", jsd, H5T_NATIVE_FLOAT);
+    write_dataset(file.get(), "jsd", jsd, H5T_NATIVE_FLOAT);
   }
   for (const auto& [name, one_hot] : {std::pair<std::string, torch::Tensor>{"ref", ref}, {"alt", alt}}) {
-    auto group = create_group(file.get(), name);
-    write_tensor(group.get(), "one_hot", one_hot, H5T_NATIVE_UINT8);
+    auto group = create_h5_group(file.get(), name);
+    write_dataset(group.get(), "one_hot", one_hot, H5T_NATIVE_UINT8);
     if (!c.method) continue;
-    const auto [hypothetical, attributions] = explain(*c.method, one_hot, first);
-    write_tensor(group.get(), "hypothetical_attributions", hypothetical, H5T_NATIVE_FLOAT);
-    write_tensor(group.get(), "attributions", attributions, H5T_NATIVE_FLOAT);
+    const auto [hypothetical, attributions] = explain_windows(*c.method, one_hot, first);
+    write_dataset(group.get(), "hypothetical_attributions", hypothetical, H5T_NATIVE_FLOAT);
+    write_dataset(group.get(), "attributions", attributions, H5T_NATIVE_FLOAT);
   }
   file.close();
 }
 
 // An empty shard still gets every dataset, with 0 rows, by running the part writer on none.
-void write_empty(const std::string& path, const PartContext& c) { compute_part(path, c, 0, 0); }
+void write_empty_variants(const std::string& path, const VariantPartContext& c) { compute_variant_part(path, c, 0, 0); }
 
-nlohmann::json run_identity(const VariantsOptions& o, const std::string& model_sha256,
+nlohmann::json variant_run_identity(const VariantsOptions& o, const std::string& model_sha256,
                             int64_t length, int64_t variants) {
-  return {{"parameters", comparable_options(o)},
+  return {{"parameters", comparable_variant_options(o)},
           {"model_sha256", model_sha256},
           {"inputs", {{"vcf_sha256", sha256_of_file(o.vcf, "--vcf")},
                       {"genome_fai_sha256", sha256_of_file(o.genome + ".fai", "--genome")},
@@ -301,9 +301,9 @@ nlohmann::json run_identity(const VariantsOptions& o, const std::string& model_s
           {"seqattr_version", SEQATTR_VERSION}};
 }
 
-// Rows of the assembled output, a block at a time (memory flat in the number of variants).
+// Rows of the assembled output, a block at a time (memory flat in the tsv_number of variants).
 template <typename Visit>
-void for_each_block(const std::string& path, Visit visit) {
+void for_each_variant_block(const std::string& path, Visit visit) {
   auto file = h5::open_file_for_reading(path);
   auto pos = h5::open_dataset(file.get(), "variants/pos");
   const int64_t rows = static_cast<int64_t>(h5::dataset_shape(pos.get())[0]);
@@ -327,7 +327,7 @@ void for_each_block(const std::string& path, Visit visit) {
   }
 }
 
-std::string number(double value) {
+std::string tsv_number(double value) {
   std::ostringstream out;
   out << std::setprecision(7) << value;
   return out.str();
@@ -336,7 +336,7 @@ std::string number(double value) {
 // --tsv and --bed-out from the assembled output. BED's column 5 is |score| scaled to 0-1000
 // by the largest |score| of the run; its name is id:ref>alt (chrom:pos when the ID is '.').
 void write_tables(const VariantsOptions& o) {
-  const auto inputs = named_inputs(o);
+  const auto inputs = variant_inputs(o);
   std::optional<AtomicOutput> tsv, bed;
   std::ofstream tsv_out, bed_out;
   if (!o.tsv.empty()) {
@@ -348,12 +348,12 @@ void write_tables(const VariantsOptions& o) {
     bed_out.open(bed->temp_path());
   }
   float largest = 0;
-  for_each_block(o.output, [&](auto&&, auto&&, auto&&, auto&&, auto&&, const torch::Tensor& score,
+  for_each_variant_block(o.output, [&](auto&&, auto&&, auto&&, auto&&, auto&&, const torch::Tensor& score,
                                auto&&) {
     if (score.numel() > 0) largest = std::max(largest, score.abs().max().item<float>());
   });
   bool header = true;
-  for_each_block(o.output, [&](const std::vector<std::string>& chroms, const torch::Tensor& pos,
+  for_each_variant_block(o.output, [&](const std::vector<std::string>& chroms, const torch::Tensor& pos,
                                const std::vector<std::string>& ids, const std::vector<std::string>& refs,
                                const std::vector<std::string>& alts, const torch::Tensor& score,
                                const torch::Tensor& jsd) {
@@ -365,8 +365,8 @@ void write_tables(const VariantsOptions& o) {
       const float s = score[r].item<float>();
       if (tsv) {
         tsv_out << chroms[i] << '\t' << p << '\t' << ids[i] << '\t' << refs[i] << '\t' << alts[i]
-                << '\t' << number(s);
-        if (jsd.defined()) tsv_out << '\t' << number(jsd[r].item<float>());
+                << '\t' << tsv_number(s);
+        if (jsd.defined()) tsv_out << '\t' << tsv_number(jsd[r].item<float>());
         tsv_out << '\n';
       }
       if (bed) {
@@ -396,7 +396,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
                                      NamedPath{"--genome", requested.genome}}) {
     require_regular_file(option, path);
   }
-  validate(requested);
+  validate_variants(requested);
   const auto metadata = read_model_metadata(requested.model);
   VariantsOptions options = requested;
   if (options.length == 0 && metadata) options.length = metadata->input_length;
@@ -406,9 +406,9 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
   const int threads = effective_threads(options.threads);
   const ScopedThreadCount thread_count(threads);
   const auto device = resolve_device(options.device);
-  AtomicOutput::check_writable(options.output, named_inputs(options));
+  AtomicOutput::check_writable(options.output, variant_inputs(options));
   for (const auto& path : {options.tsv, options.bed_out}) {
-    if (!path.empty()) AtomicOutput::check_writable(path, named_inputs(options));
+    if (!path.empty()) AtomicOutput::check_writable(path, variant_inputs(options));
   }
 
   const Genome genome = Genome::open(options.genome);
@@ -436,7 +436,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
                  .prepare(m, {models.explained, models.target, outputs, variants, options.length, {}});
   }
   const auto model_sha256 = sha256_of_file(options.model, "--model");
-  auto identity = run_identity(options, model_sha256, options.length, variants);
+  auto identity = variant_run_identity(options, model_sha256, options.length, variants);
   if (device.is_cpu()) identity["threads_used"] = threads;
   const RunPlan plan = make_plan(options.shard, options.batch_size, std::move(identity), variants);
   summary.variants = plan.range.end - plan.range.first;
@@ -447,7 +447,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
     summary.resumed = summary.variants;
     return summary;
   }
-  if (options.resume) refuse_other_finished_output(options.output, comparable_options(options));
+  if (options.resume) refuse_other_finished_output(options.output, comparable_variant_options(options));
 
   // SNVs' alt predictions by fast ISM only with --ism-mode fast. A fast ISM session computes
   // one sequence's reference activations (in float64) node by node, which costs more than the
@@ -460,7 +460,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
       throw InputError("--ism-mode fast: the model's graph does not qualify (" + fast->reason() + ")");
     }
   }
-  const PartContext context{&options, &genome, &list, &models, method ? &*method : nullptr,
+  const VariantPartContext context{&options, &genome, &list, &models, method ? &*method : nullptr,
                             options.length, outputs, fast ? &*fast : nullptr};
   PartStore store(parts_directory(options.output), plan.manifest, options.resume);
   remove_stale_temporaries(options.output);
@@ -478,7 +478,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
     if (store.has(p)) {
       summary.resumed += count;
     } else {
-      store.add(p, [&](const std::string& path) { compute_part(path, context, first, count); });
+      store.add(p, [&](const std::string& path) { compute_variant_part(path, context, first, count); });
     }
     done += count;
     bar.update(done);
@@ -492,8 +492,8 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
   parameters["skipped_alleles"] = list.skipped;
   parameters.update(models.notes);
   if (method) parameters.update(method->notes);
-  assemble_output(options.output, named_inputs(options), plan, part_paths,
-                  [&](const std::string& path) { write_empty(path, context); },
+  assemble_output(options.output, variant_inputs(options), plan, part_paths,
+                  [&](const std::string& path) { write_empty_variants(path, context); },
                   {options.method, models.target, model_sha256, parameters.dump(), command_line,
                    plan.run_id},
                   variants);

@@ -1,0 +1,173 @@
+#include "export/seqlet_export.h"
+
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <set>
+#include <tuple>
+
+#include "common/atomic_output.h"
+#include "common/errors.h"
+#include "common/hdf5.h"
+#include "formats/hdf5_tensor.h"
+
+namespace seqattr {
+namespace {
+
+constexpr hsize_t kSeqletBlockRows = 256;
+constexpr size_t kOverlapWindows = 16;
+
+struct SeqletInput {
+  h5::Handle file;
+  h5::Handle attributions;
+  int64_t rows = 0, length = 0;
+  bool genomic = false;
+};
+
+SeqletInput open_seqlet_input(const SeqletExportOptions& o) {
+  const std::string what = "input file '" + o.input + "'";
+  SeqletInput in;
+  try {
+    in.file = h5::open_file_for_reading(o.input);
+  } catch (const std::runtime_error&) {
+    throw InputError(what + ": cannot open as HDF5");
+  }
+  if (!h5::exists(in.file.get(), o.attributions)) {
+    throw InputError(what + ": no '" + o.attributions + "' dataset (--attributions; a seqattr "
+                     "output of attribute holds /attributions)");
+  }
+  in.attributions = h5::open_dataset_cached(in.file.get(), o.attributions, 64 << 20);
+  const auto shape = h5::dataset_shape(in.attributions.get());
+  if (shape.size() != 3 || shape[1] != 4 || h5::type_class(in.attributions.get()) != H5T_FLOAT) {
+    throw InputError(what + ": '" + o.attributions + "' is not an (N, 4, L) float array");
+  }
+  in.rows = static_cast<int64_t>(shape[0]);
+  in.length = static_cast<int64_t>(shape[2]);
+  in.genomic = h5::exists(in.file.get(), "regions");
+  if (!in.genomic && !h5::exists(in.file.get(), "names")) {
+    throw InputError(what + ": neither /regions nor /names: no coordinates for the seqlets");
+  }
+  if (!h5::exists(in.file.get(), "one_hot")) throw InputError(what + ": no /one_hot");
+  return in;
+}
+
+void check_seqlet_options(const SeqletOptions& s) {
+  if (!(s.threshold > 0 && s.threshold <= 1)) throw InputError("--threshold: must be in (0, 1]");
+  if (s.min_length < 1) throw InputError("--min-length: must be >= 1");
+  if (s.max_length < s.min_length) throw InputError("--max-length: must be >= --min-length");
+  if (s.max_length > 200) throw InputError("--max-length: at most 200");
+  if (s.flank < 0) throw InputError("--flank: must be >= 0");
+}
+
+// Per-position attributions of rows [first, first + count): (count, L) float32, contiguous.
+torch::Tensor attribution_sums(const SeqletInput& in, hsize_t first, hsize_t count) {
+  return h5::read_rows(in.attributions.get(), first, count, torch::kFloat32).sum(1).contiguous();
+}
+
+template <typename Visit>
+void for_each_sum_block(const SeqletInput& in, Visit visit) {
+  for (hsize_t first = 0; first < static_cast<hsize_t>(in.rows); first += kSeqletBlockRows) {
+    const hsize_t count = std::min<hsize_t>(kSeqletBlockRows, static_cast<hsize_t>(in.rows) - first);
+    visit(static_cast<int64_t>(first), attribution_sums(in, first, count));
+  }
+}
+
+std::string seqlet_bases(const torch::Tensor& one_hot, int64_t start, int64_t end) {
+  std::string out;
+  const auto letters = one_hot.narrow(1, start, end - start).argmax(0);
+  const auto present = one_hot.narrow(1, start, end - start).sum(0);
+  for (int64_t j = 0; j < end - start; ++j) {
+    out += present[j].item<int64_t>() == 0 ? 'N' : "ACGT"[letters[j].item<int64_t>()];
+  }
+  return out;
+}
+
+std::string seqlet_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.6g", value);
+  return text;
+}
+
+}  // namespace
+
+SeqletSummary export_seqlets(const SeqletExportOptions& o) {
+  check_seqlet_options(o.seqlets);
+  SeqletInput in = open_seqlet_input(o);
+  AtomicOutput output(o.output, {{"input", o.input}});
+  SeqletNull positive(o.seqlets), negative(o.seqlets);
+  for_each_sum_block(in, [&](int64_t, const torch::Tensor& x) {
+    positive.range(x.data_ptr<float>(), x.numel());
+    const auto minus = x.neg();
+    negative.range(minus.data_ptr<float>(), minus.numel());
+  });
+  for_each_sum_block(in, [&](int64_t, const torch::Tensor& x) {
+    positive.add(x.data_ptr<float>(), x.numel());
+    const auto minus = x.neg();
+    negative.add(minus.data_ptr<float>(), minus.numel());
+  });
+  SeqletSummary summary;
+  summary.rows = in.rows;
+  if (positive.empty()) throw InputError("input file '" + o.input + "': no finite attributions");
+  positive.finish();
+  negative.finish();
+
+  std::ofstream bed(output.temp_path());
+  bed << "#chrom\tstart\tend\tname\tscore\tstrand\tp_value\tmotif_p_value\tmotif_q_value\tsequence\n";
+  auto one_hot = h5::open_dataset(in.file.get(), "one_hot");
+  h5::Handle chroms, starts, names;
+  if (in.genomic) {
+    chroms = h5::open_dataset(in.file.get(), "regions/chrom");
+    starts = h5::open_dataset(in.file.get(), "regions/start");
+  } else {
+    names = h5::open_dataset(in.file.get(), "names");
+  }
+  using Key = std::tuple<std::string, int64_t, int64_t, bool>;
+  std::deque<std::set<Key>> recent;  // seqlets of the last windows, for overlapping tiles
+  for_each_sum_block(in, [&](int64_t first, const torch::Tensor& x) {
+    const auto count = static_cast<hsize_t>(x.size(0));
+    const auto at = static_cast<hsize_t>(first);
+    const auto letters = h5::read_rows(one_hot.get(), at, count, torch::kUInt8);
+    const auto labels = h5::read_strings(in.genomic ? chroms.get() : names.get(), at, count);
+    const auto offsets = in.genomic ? h5::read_rows(starts.get(), at, count, torch::kInt64)
+                                    : torch::zeros({static_cast<int64_t>(count)}, torch::kInt64);
+    const auto minus = x.neg();
+    for (int64_t r = 0; r < x.size(0); ++r) {
+      std::vector<std::pair<Seqlet, bool>> found;  // (seqlet, negative)
+      for (const auto& s : call_seqlets(x[r].data_ptr<float>(), in.length, first + r, positive, o.seqlets)) {
+        found.push_back({s, false});
+      }
+      for (auto s : call_seqlets(minus[r].data_ptr<float>(), in.length, first + r, negative, o.seqlets)) {
+        s.attribution = -s.attribution;
+        found.push_back({s, true});
+      }
+      std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
+      });
+      std::set<Key> here;
+      const int64_t offset = offsets[r].item<int64_t>();
+      const auto& label = labels[static_cast<size_t>(r)];
+      for (const auto& [s, is_negative] : found) {
+        const Key key{label, offset + s.start, offset + s.end, is_negative};
+        bool seen = false;
+        for (const auto& window : recent) seen = seen || window.count(key);
+        here.insert(key);
+        if (seen && in.genomic) {
+          ++summary.duplicates;
+          continue;
+        }
+        ++(is_negative ? summary.negative : summary.positive);
+        bed << label << '\t' << offset + s.start << '\t' << offset + s.end << "\t.\t"
+            << seqlet_number(s.attribution) << "\t.\t" << seqlet_number(s.p_value) << "\t.\t.\t"
+            << seqlet_bases(letters[r], s.start, s.end) << '\n';
+      }
+      recent.push_back(std::move(here));
+      if (recent.size() > kOverlapWindows) recent.pop_front();
+    }
+  });
+  if (!bed.flush()) throw InputError("--output '" + o.output + "': cannot write (disk full?)");
+  bed.close();
+  output.commit();
+  return summary;
+}
+
+}  // namespace seqattr

@@ -1,0 +1,35 @@
+#pragma once
+// `seqattr seqlets`: the seqlets of a seqattr output (export/seqlet_caller.h) as BED, read and
+// called a block of rows at a time (memory flat in the number of windows).
+#include <cstdint>
+#include <string>
+
+#include "export/seqlet_caller.h"
+
+namespace seqattr {
+
+struct SeqletExportOptions {
+  std::string input;   // a seqattr output (HDF5)
+  std::string output;  // BED6+; written whole or not at all
+  std::string attributions = "attributions";  // the (N, 4, L) dataset whose channel sums are called
+  SeqletOptions seqlets;
+};
+
+struct SeqletSummary {
+  int64_t rows = 0;
+  int64_t positive = 0, negative = 0;  // seqlets written, by sign
+  int64_t duplicates = 0;              // found again in an overlapping window, written once
+};
+
+// Positive seqlets are called on the per-position attributions (the sum over the 4 channels:
+// hypothetical x one-hot, the observed base's), negative ones on their negation, each with the
+// null of its own sign; a negative seqlet's score is its (negative) sum. Columns: chrom, start,
+// end, name ('.': motifs are not named yet), score (the attribution sum), strand ('.'),
+// p_value, motif_p_value, motif_q_value ('.'), sequence. Coordinates are genomic when the input
+// has /regions, else the row's name (/names) and 0-based offsets in it. Where windows overlap
+// (tiles), a seqlet with the same chrom, start, end and sign as one written from one of the 16
+// windows before is not written again. Throws InputError naming the input for a file without an
+// (N, 4, L) float attributions dataset, and for options out of range.
+SeqletSummary export_seqlets(const SeqletExportOptions& options);
+
+}  // namespace seqattr
