@@ -25,7 +25,8 @@ struct ModiscoExportSummary {
 };
 
 // Writes output_dir/ohe.npz (/one_hot) and output_dir/attr.npz (/hypothetical_attributions):
-// zip archives (stored, zip64 when large) with one member, arr_0.npy, (N, 4, L) float32.
+// zip archives (deflated, as numpy.savez_compressed writes them; zip64 when large) with one
+// member, arr_0.npy, (N, 4, L) float32.
 // Rows stream from HDF5 in blocks of about 32 MiB. Each file is written to a temporary
 // file in output_dir and renamed into place when complete. Throws InputError naming the
 // file for an input that is missing or lacks either dataset or has mismatched shapes, and

@@ -254,7 +254,7 @@ class ExportModisco(ExportTest):
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             self.assertEqual([i.filename for i in infos], ["arr_0.npy"])
-            self.assertEqual(infos[0].compress_type, zipfile.ZIP_STORED)
+            self.assertEqual(infos[0].compress_type, zipfile.ZIP_DEFLATED)
             header = z.open("arr_0.npy").read(10)
             self.assertEqual(header[:8], b"\x93NUMPY\x01\x00")
             self.assertEqual((10 + int.from_bytes(header[8:10], "little")) % 64, 0)

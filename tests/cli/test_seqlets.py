@@ -49,3 +49,38 @@ class Seqlets(TempDirTest):
                          "no 'nope' dataset", outputs=[out])
         expect_cli_error(self, ["seqlets", self.write("x.h5", "not hdf5"), "--output", out],
                          "cannot open as HDF5", outputs=[out])
+
+
+class Genomic(TempDirTest):
+    def test_export_bed_and_genomic_seqlets(self):
+        from seqattr_cli import MODELS, make_genome
+        genome, peaks = make_genome(self.tmp, scale=0.02, seed=9)
+        model = os.path.join(MODELS, "default", "seqattr_bpnet.pt")
+        out = self.path("peaks.h5")
+        run("attribute", "--quiet", "--model", model, "--bed", peaks, "--genome", genome,
+            "--method", "input_x_gradient", "--target", "counts", "--output", out)
+        narrow = self.path("peaks.narrowPeak")
+        run("export-bed", out, "--output", narrow)
+        with open(narrow) as f:
+            lines = [line.rstrip("\n").split("\t") for line in f]
+        with h5py.File(out, "r") as f:
+            starts, ends = f["regions/start"][()], f["regions/end"][()]
+            totals = f["attributions"][()].astype(np.float64).sum((1, 2))
+            summits = f["regions/summit"][()]
+        self.assertEqual(len(lines), len(starts))
+        self.assertTrue(all(len(line) == 10 for line in lines))
+        self.assertEqual([int(line[1]) for line in lines], list(starts))
+        self.assertEqual([int(line[2]) for line in lines], list(ends))
+        self.assertEqual([int(line[9]) for line in lines], list(summits))
+        np.testing.assert_allclose([float(line[6]) for line in lines], totals, rtol=1e-5, atol=1e-6)
+        # Overlapping tiles: a seqlet seen in two windows is written once.
+        tiles = self.path("tiles.h5")
+        run("attribute", "--quiet", "--model", model, "--tile", "1000:500", "--genome", genome,
+            "--chroms", "chr1", "--method", "input_x_gradient", "--target", "counts", "--output", tiles)
+        bed = self.path("tiles.bed")
+        proc = run("seqlets", tiles, "--output", bed)
+        _, rows = read_bed(bed)
+        keys = [(r[0], int(r[1]), int(r[2]), float(r[4]) < 0) for r in rows]
+        self.assertEqual(len(keys), len(set(keys)))
+        self.assertTrue(all(r[0] == "chr1" for r in rows))
+        self.assertIn("found again in overlapping windows", proc.stderr)

@@ -25,6 +25,7 @@ Command inspect_command(CLI::App& app);
 Command convert_command(CLI::App& app);
 Command variants_command(CLI::App& app);
 Command seqlets_command(CLI::App& app);
+Command export_bed_command(CLI::App& app);
 
 // A subcommand of `app` whose help shows every option's default.
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description);

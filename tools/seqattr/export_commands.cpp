@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "export/bigwig_export.h"
 #include "export/modisco_export.h"
+#include "export/peaks_export.h"
 
 namespace seqattr::cli {
 namespace {
@@ -105,6 +106,21 @@ Command export_modisco_command(CLI::App& app) {
             log::info("done: wrote " + std::to_string(summary.sequences) + " sequences of " +
                       std::to_string(summary.length) + " bp to " + summary.ohe_path + " and " +
                       summary.attr_path);
+          }};
+}
+
+Command export_bed_command(CLI::App& app) {
+  auto options = std::make_shared<PeaksExportOptions>();
+  auto* cmd = add_command(app, "export-bed",
+                          "Write the windows of a genomic output as a 10-column narrowPeak");
+  cmd->footer("Columns: chrom, start, end, name, 0, '.', the window's attribution sum, -1, -1, "
+              "summit (offset from start; the window's middle for tiles), as chrombpnet's bigWig "
+              "script and `modisco seqlet-bed` read them.");
+  add_input_and_output(cmd, options->input, options->output, "narrowPeak file to write");
+  return {cmd, [options] {
+            log::configure(log::Level::Info);
+            const int64_t rows = export_peaks(*options);
+            log::info("wrote " + options->output + ": " + std::to_string(rows) + " windows");
           }};
 }
 

@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
                                          export_bigwig_command(app), export_modisco_command(app),
                                          logo_command(app), report_command(app), bench_command(app),
                                          inspect_command(app), convert_command(app),
-                                         variants_command(app), seqlets_command(app)};
+                                         variants_command(app), seqlets_command(app),
+                                         export_bed_command(app)};
   app.config_formatter(std::make_shared<PresetFormat>(&app, config_path(argc, argv),
                                                       command_name(app, argc, argv)));
 

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Seqlets against the planted motif sites of a synthetic genome: recall, precision, F1 and
+time, seqattr's `seqlets` beside tangermeme's recursive_seqlets on the same attributions.
+
+    python bench/seqlets_f1.py --seqattr build/seqattr [--seed 21] [--peaks 120] [--shuffles 20]
+
+The genome (models/synthetic/make_genome.py --seed S) is one the default model was not trained
+on (it was trained on seed 0). Its first --peaks peaks are explained by the default model
+(models/default) with DeepLIFT-SHAP (--shuffles references, the counts head), as
+`seqattr attribute --bed`. A planted site (motifs.bed) inside a window is recalled when a
+positive seqlet overlaps it; a positive seqlet is precise when it overlaps a planted site.
+tangermeme (the venv of bench/peers.py, --peer-python) runs recursive_seqlets with its defaults
+on the same per-position attributions; its time is the call alone.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+PEER = """
+import sys, time, h5py, numpy
+from tangermeme.seqlet import recursive_seqlets
+with h5py.File(sys.argv[1]) as f:
+    x = f["attributions"][()].sum(1)
+start = time.time()
+s = recursive_seqlets(x)
+elapsed = time.time() - start
+numpy.save(sys.argv[2], s[["example_idx", "start", "end", "attribution"]].to_numpy())
+print(elapsed)
+"""
+
+
+def planted(motifs_path, windows):
+    """Planted sites inside a window, each once: (chrom, start, end), genomic."""
+    sites = set()
+    with open(motifs_path) as f:
+        for line in f:
+            chrom, s, e = line.split("\t")[:3]
+            s, e = int(s), int(e)
+            if any(c == chrom and w <= s and e <= w + 1000 for c, w in windows):
+                sites.add((chrom, s, e))
+    return sorted(sites)
+
+
+def score(seqlets, sites):
+    """Recall of sites, precision of the positive seqlets (genomic, each once), F1."""
+    seqlets = sorted({s[:3] for s in seqlets if s[3] > 0})
+    overlaps = lambda a, b: a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+    recalled = sum(any(overlaps(site, s) for s in seqlets) for site in sites)
+    precise = sum(any(overlaps(s, site) for site in sites) for s in seqlets)
+    recall = recalled / max(len(sites), 1)
+    precision = precise / max(len(seqlets), 1)
+    f1 = 2 * recall * precision / max(recall + precision, 1e-12)
+    return recall, precision, f1, len(seqlets)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seqattr", required=True)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--peaks", type=int, default=120)
+    parser.add_argument("--shuffles", type=int, default=20)
+    parser.add_argument("--min-motif-score", type=int, default=850,
+                        help="make_genome.py's: planted sites at least this strong (as the default "
+                             "model's held-out set)")
+    parser.add_argument("--peer-python", default="/tmp/tvenv/bin/python")
+    parser.add_argument("--keep", default="", help="directory to keep the files in")
+    parser.add_argument("seqlet_args", nargs="*", help="extra `seqattr seqlets` options (after --)")
+    args = parser.parse_args()
+    tmp = args.keep or tempfile.mkdtemp()
+    os.makedirs(tmp, exist_ok=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "models", "synthetic", "make_genome.py"),
+                    "--out-dir", tmp, "--seed", str(args.seed), "--scale", "0.5",
+                    "--min-motif-score", str(args.min_motif_score)],
+                   check=True, capture_output=True)
+    with open(os.path.join(tmp, "peaks.narrowPeak")) as f:
+        peaks = f.readlines()[:args.peaks]
+    bed = os.path.join(tmp, "peaks.bed")
+    with open(bed, "w") as f:
+        f.writelines(peaks)
+    attributions = os.path.join(tmp, "dls.h5")
+    if not os.path.exists(attributions):
+        subprocess.run([args.seqattr, "attribute", "--quiet", "--model",
+                        os.path.join(ROOT, "models", "default", "seqattr_bpnet.pt"), "--bed", bed,
+                        "--genome", os.path.join(tmp, "genome.fa"), "--method", "deeplift_shap",
+                        "--n-shuffles", str(args.shuffles), "--target", "counts",
+                        "--output", attributions], check=True)
+    with h5py.File(attributions) as f:
+        windows = list(zip([c.decode() for c in f["regions/chrom"][()]], f["regions/start"][()]))
+    sites = planted(os.path.join(tmp, "motifs.bed"), windows)
+    out = os.path.join(tmp, "seqlets.bed")
+    start = time.time()
+    subprocess.run([args.seqattr, "seqlets", attributions, "--output", out, *args.seqlet_args],
+                   check=True, capture_output=True)
+    ours_time = time.time() - start
+    ours = []
+    with open(out) as f:
+        next(f)
+        for line in f:
+            chrom, s, e, _, value = line.split("\t")[:5]
+            ours.append((chrom, int(s), int(e), float(value)))
+    peer_file = os.path.join(tmp, "peer.npy")
+    proc = subprocess.run([args.peer_python, "-c", PEER, attributions, peer_file],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    peer_time = float(proc.stdout.split()[-1])
+    peer = [(windows[int(r)][0], int(windows[int(r)][1] + s), int(windows[int(r)][1] + e), v)
+            for r, s, e, v in np.load(peer_file)]
+    print(f"{len(windows)} windows of 1,000 bp (genome seed {args.seed}), {len(sites)} planted sites")
+    print("| caller | recall | precision | F1 | seqlets (positive) | seconds |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, seqlets, seconds in (("seqattr seqlets " + " ".join(args.seqlet_args), ours, ours_time),
+                                   ("tangermeme recursive_seqlets", peer, peer_time)):
+        r, p, f1, n = score(seqlets, sites)
+        print(f"| {name} | {r:.3f} | {p:.3f} | {f1:.3f} | {n} | {seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
