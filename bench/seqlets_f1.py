@@ -43,16 +43,17 @@ def planted(motifs_path, windows):
     sites = set()
     with open(motifs_path) as f:
         for line in f:
-            chrom, s, e = line.split("\t")[:3]
+            chrom, s, e, name = line.split("\t")[:4]
             s, e = int(s), int(e)
             if any(c == chrom and w <= s and e <= w + 1000 for c, w in windows):
-                sites.add((chrom, s, e))
+                sites.add((chrom, s, e, name))
     return sorted(sites)
 
 
 def score(seqlets, sites):
     """Recall of sites, precision of the positive seqlets (genomic, each once), F1."""
-    seqlets = sorted({s[:3] for s in seqlets if s[3] > 0})
+    seqlets = sorted({tuple(s[:3]) for s in seqlets if s[3] > 0})
+    sites = [site[:3] for site in sites]
     overlaps = lambda a, b: a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
     recalled = sum(any(overlaps(site, s) for s in seqlets) for site in sites)
     precise = sum(any(overlaps(s, site) for site in sites) for s in seqlets)
@@ -60,6 +61,19 @@ def score(seqlets, sites):
     precision = precise / max(len(seqlets), 1)
     f1 = 2 * recall * precision / max(recall + precision, 1e-12)
     return recall, precision, f1, len(seqlets)
+
+
+def naming(seqlets, sites):
+    """Of the positive seqlets on a planted site, the share named after (one of) its motif(s)."""
+    on_site = correct = 0
+    for chrom, s, e, value, name in seqlets:
+        if value <= 0:
+            continue
+        hits = [site for site in sites if site[0] == chrom and site[1] < e and s < site[2]]
+        if hits:
+            on_site += 1
+            correct += any(name == site[3] for site in hits)
+    return correct / max(on_site, 1), on_site
 
 
 def main():
@@ -105,8 +119,8 @@ def main():
     with open(out) as f:
         next(f)
         for line in f:
-            chrom, s, e, _, value = line.split("\t")[:5]
-            ours.append((chrom, int(s), int(e), float(value)))
+            chrom, s, e, name, value = line.split("\t")[:5]
+            ours.append((chrom, int(s), int(e), float(value), name))
     peer_file = os.path.join(tmp, "peer.npy")
     proc = subprocess.run([args.peer_python, "-c", PEER, attributions, peer_file],
                           capture_output=True, text=True)
@@ -122,6 +136,10 @@ def main():
                                    ("tangermeme recursive_seqlets", peer, peer_time)):
         r, p, f1, n = score(seqlets, sites)
         print(f"| {name} | {r:.3f} | {p:.3f} | {f1:.3f} | {n} | {seconds:.2f} |")
+    if "--motifs" in args.seqlet_args:
+        accuracy, on_site = naming(ours, sites)
+        print(f"naming: {accuracy:.3f} of the {on_site} positive seqlets on a planted site are "
+              f"named after its motif")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,16 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <tuple>
 
 #include "common/atomic_output.h"
 #include "common/errors.h"
 #include "common/hdf5.h"
+#include "export/motif_scanner.h"
 #include "formats/hdf5_tensor.h"
+#include "formats/meme.h"
 
 namespace seqattr {
 namespace {
@@ -72,21 +75,52 @@ void for_each_sum_block(const SeqletInput& in, Visit visit) {
   }
 }
 
-std::string seqlet_bases(const torch::Tensor& one_hot, int64_t start, int64_t end) {
-  std::string out;
-  const auto letters = one_hot.narrow(1, start, end - start).argmax(0);
-  const auto present = one_hot.narrow(1, start, end - start).sum(0);
-  for (int64_t j = 0; j < end - start; ++j) {
-    out += present[j].item<int64_t>() == 0 ? 'N' : "ACGT"[letters[j].item<int64_t>()];
-  }
-  return out;
-}
-
 std::string seqlet_number(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.6g", value);
   return text;
 }
+
+// A row's bases from its one-hot (4, L) uint8: A, C, G, T, or N for an all-zero column.
+std::string window_bases(const torch::Tensor& one_hot) {
+  const auto x = one_hot.contiguous();
+  const auto a = x.accessor<uint8_t, 2>();
+  std::string out(static_cast<size_t>(x.size(1)), 'N');
+  for (int64_t j = 0; j < x.size(1); ++j) {
+    for (int64_t b = 0; b < 4; ++b) {
+      if (a[b][j]) out[static_cast<size_t>(j)] = "ACGT"[b];
+    }
+  }
+  return out;
+}
+
+// A seqlet as pass 3 finds it, before the q-values of its motif matches are known.
+struct Found {
+  std::string label;
+  int64_t start = 0, end = 0;
+  double score = 0, p_value = 1;
+  MotifMatch match;
+  std::string sequence;
+};
+
+void write_found(std::ostream& out, const Found& f) {
+  out << f.label << '\t' << f.start << '\t' << f.end << '\t' << seqlet_number(f.score) << '\t'
+      << seqlet_number(f.p_value) << '\t' << f.match.motif << '\t' << f.match.strand << '\t'
+      << f.match.p_value << '\t' << f.sequence << '\n';
+}
+
+bool read_found(std::istream& in, Found& f) {
+  std::string score, p, match_p;
+  if (!(in >> f.label >> f.start >> f.end >> score >> p >> f.match.motif >> f.match.strand >>
+        match_p >> f.sequence)) {
+    return false;
+  }
+  f.score = std::stod(score);
+  f.p_value = std::stod(p);
+  f.match.p_value = std::stod(match_p);
+  return true;
+}
+
 
 }  // namespace
 
@@ -111,59 +145,91 @@ SeqletSummary export_seqlets(const SeqletExportOptions& o) {
   positive.finish();
   negative.finish();
 
+  std::optional<MotifDatabase> database;
+  std::optional<MotifScanner> scanner;
+  if (!o.motifs.empty()) {
+    database = read_meme(o.motifs);
+    scanner.emplace(*database);
+  }
+  // Pass 3 writes the seqlets with their best motif to a scratch file (never committed, so
+  // removed whatever happens); the q-values need every seqlet's motif p-value first.
+  AtomicOutput scratch(o.output + ".unnamed", {{"input", o.input}});
+  std::vector<double> motif_p;
+  {
+    std::ofstream found_out(scratch.temp_path());
+    found_out.precision(17);
+    auto one_hot = h5::open_dataset(in.file.get(), "one_hot");
+    h5::Handle chroms, starts, names;
+    if (in.genomic) {
+      chroms = h5::open_dataset(in.file.get(), "regions/chrom");
+      starts = h5::open_dataset(in.file.get(), "regions/start");
+    } else {
+      names = h5::open_dataset(in.file.get(), "names");
+    }
+    using Key = std::tuple<std::string, int64_t, int64_t, bool>;
+    std::deque<std::set<Key>> recent;  // seqlets of the last windows, for overlapping tiles
+    for_each_sum_block(in, [&](int64_t first, const torch::Tensor& x) {
+      const auto count = static_cast<hsize_t>(x.size(0));
+      const auto at = static_cast<hsize_t>(first);
+      const auto letters = h5::read_rows(one_hot.get(), at, count, torch::kUInt8);
+      const auto labels = h5::read_strings(in.genomic ? chroms.get() : names.get(), at, count);
+      const auto offsets = in.genomic ? h5::read_rows(starts.get(), at, count, torch::kInt64)
+                                      : torch::zeros({static_cast<int64_t>(count)}, torch::kInt64);
+      const auto minus = x.neg();
+      for (int64_t r = 0; r < x.size(0); ++r) {
+        std::vector<std::pair<Seqlet, bool>> found;  // (seqlet, negative)
+        for (const auto& s : call_seqlets(x[r].data_ptr<float>(), in.length, first + r, positive, o.seqlets)) {
+          found.push_back({s, false});
+        }
+        for (auto s : call_seqlets(minus[r].data_ptr<float>(), in.length, first + r, negative, o.seqlets)) {
+          s.attribution = -s.attribution;
+          found.push_back({s, true});
+        }
+        std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
+        });
+        std::set<Key> here;
+        const int64_t offset = offsets[r].item<int64_t>();
+        const auto& label = labels[static_cast<size_t>(r)];
+        const std::string window = window_bases(letters[r]);
+        for (const auto& [s, is_negative] : found) {
+          const Key key{label, offset + s.start, offset + s.end, is_negative};
+          bool seen = false;
+          for (const auto& w : recent) seen = seen || w.count(key);
+          here.insert(key);
+          if (seen && in.genomic) {
+            ++summary.duplicates;
+            continue;
+          }
+          ++(is_negative ? summary.negative : summary.positive);
+          Found f{label, offset + s.start, offset + s.end, s.attribution, s.p_value, {},
+                  window.substr(static_cast<size_t>(s.start), static_cast<size_t>(s.end - s.start))};
+          if (scanner) {
+            f.match = scanner->best(window, s.start, s.end);
+            motif_p.push_back(f.match.p_value);
+          }
+          write_found(found_out, f);
+        }
+        recent.push_back(std::move(here));
+        if (recent.size() > kOverlapWindows) recent.pop_front();
+      }
+    });
+    if (!found_out.flush()) throw InputError("--output '" + o.output + "': cannot write (disk full?)");
+  }
+  const auto motif_q = bh_q_values(motif_p);
+  std::ifstream found_in(scratch.temp_path());
   std::ofstream bed(output.temp_path());
   bed << "#chrom\tstart\tend\tname\tscore\tstrand\tp_value\tmotif_p_value\tmotif_q_value\tsequence\n";
-  auto one_hot = h5::open_dataset(in.file.get(), "one_hot");
-  h5::Handle chroms, starts, names;
-  if (in.genomic) {
-    chroms = h5::open_dataset(in.file.get(), "regions/chrom");
-    starts = h5::open_dataset(in.file.get(), "regions/start");
-  } else {
-    names = h5::open_dataset(in.file.get(), "names");
+  Found f;
+  for (size_t i = 0; read_found(found_in, f); ++i) {
+    const bool named = scanner && f.match.motif >= 0 && motif_q[i] <= o.motif_threshold;
+    if (named) ++summary.named;
+    bed << f.label << '\t' << f.start << '\t' << f.end << '\t'
+        << (named ? scanner->name(f.match.motif) : std::string(".")) << '\t' << seqlet_number(f.score)
+        << '\t' << (named ? f.match.strand : '.') << '\t' << seqlet_number(f.p_value) << '\t'
+        << (scanner && f.match.motif >= 0 ? seqlet_number(f.match.p_value) : ".") << '\t'
+        << (scanner && f.match.motif >= 0 ? seqlet_number(motif_q[i]) : ".") << '\t' << f.sequence << '\n';
   }
-  using Key = std::tuple<std::string, int64_t, int64_t, bool>;
-  std::deque<std::set<Key>> recent;  // seqlets of the last windows, for overlapping tiles
-  for_each_sum_block(in, [&](int64_t first, const torch::Tensor& x) {
-    const auto count = static_cast<hsize_t>(x.size(0));
-    const auto at = static_cast<hsize_t>(first);
-    const auto letters = h5::read_rows(one_hot.get(), at, count, torch::kUInt8);
-    const auto labels = h5::read_strings(in.genomic ? chroms.get() : names.get(), at, count);
-    const auto offsets = in.genomic ? h5::read_rows(starts.get(), at, count, torch::kInt64)
-                                    : torch::zeros({static_cast<int64_t>(count)}, torch::kInt64);
-    const auto minus = x.neg();
-    for (int64_t r = 0; r < x.size(0); ++r) {
-      std::vector<std::pair<Seqlet, bool>> found;  // (seqlet, negative)
-      for (const auto& s : call_seqlets(x[r].data_ptr<float>(), in.length, first + r, positive, o.seqlets)) {
-        found.push_back({s, false});
-      }
-      for (auto s : call_seqlets(minus[r].data_ptr<float>(), in.length, first + r, negative, o.seqlets)) {
-        s.attribution = -s.attribution;
-        found.push_back({s, true});
-      }
-      std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
-      });
-      std::set<Key> here;
-      const int64_t offset = offsets[r].item<int64_t>();
-      const auto& label = labels[static_cast<size_t>(r)];
-      for (const auto& [s, is_negative] : found) {
-        const Key key{label, offset + s.start, offset + s.end, is_negative};
-        bool seen = false;
-        for (const auto& window : recent) seen = seen || window.count(key);
-        here.insert(key);
-        if (seen && in.genomic) {
-          ++summary.duplicates;
-          continue;
-        }
-        ++(is_negative ? summary.negative : summary.positive);
-        bed << label << '\t' << offset + s.start << '\t' << offset + s.end << "\t.\t"
-            << seqlet_number(s.attribution) << "\t.\t" << seqlet_number(s.p_value) << "\t.\t.\t"
-            << seqlet_bases(letters[r], s.start, s.end) << '\n';
-      }
-      recent.push_back(std::move(here));
-      if (recent.size() > kOverlapWindows) recent.pop_front();
-    }
-  });
   if (!bed.flush()) throw InputError("--output '" + o.output + "': cannot write (disk full?)");
   bed.close();
   output.commit();

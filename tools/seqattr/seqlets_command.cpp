@@ -19,12 +19,16 @@ Command seqlets_command(CLI::App& app) {
   cmd->add_option("--max-length", o->seqlets.max_length, "Longest seqlet");
   cmd->add_option("--flank", o->seqlets.flank, "Bases added to both ends after calling");
   cmd->add_option("--attributions", o->attributions, "The (N, 4, L) dataset called");
+  cmd->add_option("--motifs", o->motifs, "Motif database (MEME text format) to name the seqlets after");
+  cmd->add_option("--motif-threshold", o->motif_threshold,
+                  "Name a seqlet when its best motif's q-value (Benjamini-Hochberg) is at most this");
   return {cmd, [o] {
             log::configure(log::Level::Info);
             const auto s = export_seqlets(*o);
             log::info("wrote " + o->output + ": " + std::to_string(s.positive) + " positive and " +
                       std::to_string(s.negative) + " negative seqlets in " + std::to_string(s.rows) +
-                      " windows" + (s.duplicates ? " (" + std::to_string(s.duplicates) +
+                      " windows" + (o->motifs.empty() ? "" : ", " + std::to_string(s.named) + " named") +
+                      (s.duplicates ? " (" + std::to_string(s.duplicates) +
                                                        " found again in overlapping windows)" : ""));
           }};
 }
