@@ -13,12 +13,6 @@
 namespace seqattr {
 namespace {
 
-std::string metadata_path(const std::string& model_path) {
-  const auto slash = model_path.rfind('/');
-  const auto dot = model_path.rfind('.');
-  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  return (has_extension ? model_path.substr(0, dot) : model_path) + ".json";
-}
 
 bool is_index(const std::string& text) {
   return !text.empty() && text.size() < 19 &&
@@ -36,6 +30,13 @@ ModelMetadata keras_metadata(const std::string& model_path) {
 }
 
 }  // namespace
+
+std::string metadata_path(const std::string& model_path) {
+  const auto slash = model_path.rfind('/');
+  const auto dot = model_path.rfind('.');
+  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (has_extension ? model_path.substr(0, dot) : model_path) + ".json";
+}
 
 std::optional<ModelMetadata> read_model_metadata(const std::string& model_path) {
   ModelMetadata metadata;

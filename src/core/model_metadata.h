@@ -24,6 +24,9 @@ struct ModelMetadata {
   std::string input_layout;    // "": ncl
 };
 
+// Where the metadata of `model_path` is looked for: M.json for M.pt (or for M).
+std::string metadata_path(const std::string& model_path);
+
 // The metadata beside `model_path`, when that file exists; else, for a Keras HDF5 model, its
 // input length and head names as the file gives them. Throws InputError naming the
 // JSON file when it is malformed, or its alphabet is not ACGT (seqattr's one-hot order).

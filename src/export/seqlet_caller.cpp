@@ -46,10 +46,16 @@ void SeqletNull::finish() {
   std::copy(f.begin(), f.end(), density[1].begin());
   // Length 1 keeps upper_[1] = {1, 0, 0, ...}, as tangermeme's (never read: min_length >= 1
   // spans of one position use it only when min_length is 1).
+  // Attributions bunch near zero: most bins of f are empty, and skipping them makes the
+  // max_length convolutions (bins^2 x max_length^2 / 2 products in full) cheap.
+  std::vector<size_t> occupied;
+  for (size_t j = 0; j < bins; ++j) {
+    if (f[j] != 0) occupied.push_back(j);
+  }
   for (size_t k = 2; k <= longest; ++k) {
     for (size_t i = 0; i < bins * (k - 1); ++i) {
       if (density[k - 1][i] == 0) continue;
-      for (size_t j = 0; j < bins; ++j) density[k][i + j] += density[k - 1][i] * f[j];
+      for (const size_t j : occupied) density[k][i + j] += density[k - 1][i] * f[j];
     }
     for (size_t i = 1; i < bins * k; ++i) {
       upper_[k][i] = std::max(upper_[k][i - 1] - density[k][i], 0.0);

@@ -5,6 +5,9 @@
 #include <htslib/kstring.h>
 
 #include <memory>
+#include <string>
+
+#include "common/errors.h"
 
 namespace seqattr {
 
@@ -20,6 +23,22 @@ struct LineBuffer {
   LineBuffer(const LineBuffer&) = delete;
   LineBuffer& operator=(const LineBuffer&) = delete;
   ~LineBuffer() { ks_free(&text); }
+};
+
+// Reports a problem of one line as "OPTION 'FILE' line N: what".
+class FileLine {
+ public:
+  FileLine(const char* option, const std::string& path, int64_t number)
+      : option_(option), path_(path), number_(number) {}
+  InputError error(const std::string& what) const {
+    return InputError(std::string(option_) + " '" + path_ + "' line " + std::to_string(number_) +
+                      ": " + what);
+  }
+
+ private:
+  const char* option_;
+  const std::string& path_;
+  int64_t number_;
 };
 
 }  // namespace seqattr

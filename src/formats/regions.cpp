@@ -22,18 +22,6 @@ struct Peak {
   std::string name;  // empty when the line has none (no 4th column, or ".")
 };
 
-// Reports problems as "--bed 'FILE' line N: what".
-class BedLine {
- public:
-  BedLine(const std::string& path, int64_t number) : path_(path), number_(number) {}
-  InputError error(const std::string& what) const {
-    return InputError("--bed '" + path_ + "' line " + std::to_string(number_) + ": " + what);
-  }
-
- private:
-  const std::string& path_;
-  int64_t number_;
-};
 
 // BED separates columns with tabs, but hand-written files often use spaces. A line with a
 // tab is split on tabs alone, so that a name with a space in it stays one column; a line
@@ -79,7 +67,7 @@ bool parse_int64(std::string_view text, int64_t& value) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-int64_t parse_coordinate(std::string_view text, const char* column, const BedLine& line) {
+int64_t parse_coordinate(std::string_view text, const char* column, const FileLine& line) {
   int64_t value;
   if (!parse_int64(text, value) || value < 0) {
     throw line.error(std::string(column) + " '" + std::string(text) +
@@ -112,7 +100,7 @@ std::unordered_map<std::string, int32_t> chromosome_index(const Genome& genome) 
 // The centre is the summit when column 10 holds one (>= 0; narrowPeak writes -1 for none),
 // else the midpoint floor((start + end) / 2). A summit must lie inside the peak.
 int64_t peak_centre(const std::vector<std::string_view>& columns, int64_t start, int64_t end,
-                    const BedLine& line) {
+                    const FileLine& line) {
   if (columns.size() > kSummitColumn) {
     int64_t summit;
     if (!parse_int64(columns[kSummitColumn], summit)) {
@@ -132,7 +120,7 @@ int64_t peak_centre(const std::vector<std::string_view>& columns, int64_t start,
 }
 
 Peak parse_peak(const std::vector<std::string_view>& columns, const Genome& genome,
-                const std::unordered_map<std::string, int32_t>& index, const BedLine& line) {
+                const std::unordered_map<std::string, int32_t>& index, const FileLine& line) {
   if (columns.size() < 3) {
     throw line.error("expected at least 3 columns (chrom, start, end), found " +
                      std::to_string(columns.size()));
@@ -250,7 +238,7 @@ RegionList read_bed_regions(const std::string& path, const Genome& genome, int64
     ++line_number;
     const auto columns = split_columns(std::string_view(line.text.s, line.text.l));
     if (is_header_or_blank(columns)) continue;
-    const Peak peak = parse_peak(columns, genome, index, BedLine(path, line_number));
+    const Peak peak = parse_peak(columns, genome, index, FileLine("--bed", path, line_number));
     Region region{peak.chrom, peak.centre - length / 2, peak.centre - length / 2 + length,
                   length / 2};
     list.padded += runs_past_chromosome(region, genome) ? 1 : 0;

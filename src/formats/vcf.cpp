@@ -12,17 +12,6 @@
 namespace seqattr {
 namespace {
 
-class VcfLine {
- public:
-  VcfLine(const std::string& path, int64_t number) : path_(path), number_(number) {}
-  InputError error(const std::string& what) const {
-    return InputError("--vcf '" + path_ + "' line " + std::to_string(number_) + ": " + what);
-  }
-
- private:
-  const std::string& path_;
-  int64_t number_;
-};
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
@@ -54,7 +43,7 @@ bool is_symbolic(const std::string& allele) {
 
 // What the genome says is at REF's bases, compared as Genome::fetch writes bases.
 void check_ref(const Genome& genome, const Variant& v, const std::string& chrom,
-               const VcfLine& line) {
+               const FileLine& line) {
   const int64_t p = v.pos - 1;
   const std::string at = genome.fetch(v.chrom, p, p + static_cast<int64_t>(v.ref.size()));
   std::string ref = v.ref;
@@ -83,7 +72,7 @@ VariantList read_vcf(const std::string& path, const Genome& genome) {
     std::string_view text(buffer.text.s, buffer.text.l);
     while (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.empty() || text.front() == '#') continue;
-    const VcfLine line(path, number);
+    const FileLine line("--vcf", path, number);
     const auto columns = split(text, '\t');
     if (columns.size() < 5) {
       throw line.error("expected at least 5 tab-separated columns (CHROM POS ID REF ALT), got " +

@@ -9,19 +9,9 @@
 #include "common/log.h"
 #include "core/keras/keras_file.h"
 #include "core/keras/keras_model.h"
+#include "core/model_metadata.h"
 
 namespace seqattr {
-namespace {
-
-// MODEL.json's path for MODEL.pt, as read_model_metadata looks for it.
-std::string json_path(const std::string& output) {
-  const auto slash = output.rfind('/');
-  const auto dot = output.rfind('.');
-  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  return (has_extension ? output.substr(0, dot) : output) + ".json";
-}
-
-}  // namespace
 
 void convert_model(const ConvertOptions& options) {
   require_regular_file("--model", options.model);
@@ -29,7 +19,7 @@ void convert_model(const ConvertOptions& options) {
     throw InputError("--model '" + options.model + "': not a Keras HDF5 model (convert reads "
                      "Keras .h5 files; a TorchScript model needs no conversion)");
   }
-  const std::string metadata_file = json_path(options.output);
+  const std::string metadata_file = metadata_path(options.output);
   if (metadata_file == options.output) {
     throw InputError("--output '" + options.output + "': ends in .json, the name of the "
                      "metadata written beside the model; give MODEL.pt");

@@ -451,7 +451,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
 
   // SNVs' alt predictions by fast ISM only with --ism-mode fast. A fast ISM session computes
   // one sequence's reference activations (in float64) node by node, which costs more than the
-  // alt window's share of a batched float32 forward pass (README "Variant effects": 1.9x slower
+  // alt window's share of a batched float32 forward pass (README "Variant effects": 2.6x slower
   // on the default model); auto and naive run forward passes.
   std::optional<FastIsmPlan> fast;
   if (parse_ism_mode(options.ism_mode) == IsmMode::Fast) {

@@ -58,27 +58,32 @@ def randomize(model, rng):
             rng.normal(0, 0.1, bias.shape).astype(np.float32)])
 
 
-def build_models():
+def build_chrombpnet(directory, bias_size, accessibility_size, length, output, rng):
+    """The bias model, then the full model over it and its no-bias part, as chrombpnet's
+    pipeline builds and saves them; sizes are (filters, n_dil_layers)."""
     import tensorflow as tf
     from chrombpnet.training.models import bpnet_model, chrombpnet_with_bias_model
     args = argparse.Namespace(seed=0, learning_rate=1e-3)
-    rng = np.random.default_rng(0)
-    params = {"filters": 4, "n_dil_layers": 2, "counts_loss_weight": 1.0,
-              "inputlen": LENGTH, "outputlen": OUTPUT}
+    params = {"filters": bias_size[0], "n_dil_layers": bias_size[1], "counts_loss_weight": 1.0,
+              "inputlen": length, "outputlen": output}
     bias = bpnet_model.getModelGivenModelOptionsAndWeightInits(args, params)
     randomize(bias, rng)
-    bias_path = os.path.join(OUT, "bias_model_scaled.h5")
+    bias_path = os.path.join(directory, "bias_model_scaled.h5")
     bias.save(bias_path, save_format="h5")
-
     # chrombpnet trains the bias model in another process: a fresh session, so that layer
     # names (add, add_1, ...) restart as they do there; bpnet-lite counts layers by them.
     tf.keras.backend.clear_session()
-    params = dict(params, filters=8, n_dil_layers=3, bias_model_path=bias_path)
+    params = dict(params, filters=accessibility_size[0], n_dil_layers=accessibility_size[1],
+                  bias_model_path=bias_path)
     full = chrombpnet_with_bias_model.getModelGivenModelOptionsAndWeightInits(args, params)
     randomize(full.get_layer("model_wo_bias"), rng)
-    full.save(os.path.join(OUT, "chrombpnet.h5"), save_format="h5")
-    chrombpnet_with_bias_model.save_model_without_bias(full, os.path.join(OUT, "chrombpnet"))
+    full.save(os.path.join(directory, "chrombpnet.h5"), save_format="h5")
+    chrombpnet_with_bias_model.save_model_without_bias(full, os.path.join(directory, "chrombpnet"))
 
+
+def build_models():
+    import tensorflow as tf
+    build_chrombpnet(OUT, (4, 2), (8, 3), LENGTH, OUTPUT, np.random.default_rng(0))
     tf.keras.backend.clear_session()
     inp = tf.keras.layers.Input(shape=(LENGTH, 4), name="sequence")
     x = tf.keras.layers.Conv1D(4, 5, activation="relu", name="conv")(inp)
@@ -127,25 +132,11 @@ def bpnetlite_predictions(one_hot):
 
 
 def full_size(directory):
-    """chrombpnet's published size (512 filters, 8 dilated layers, 2,114 -> 1,000), random
-    weights, for timing start-up (README, "ChromBPNet and BPNet Keras files"); not committed."""
-    import tensorflow as tf
-    from chrombpnet.training.models import bpnet_model, chrombpnet_with_bias_model
+    """chrombpnet's published size (512 filters, 8 dilated layers, 2,114 -> 1,000; bias 128
+    filters, 4 layers), random weights, for timing start-up (README, "ChromBPNet and BPNet
+    Keras files"); not committed."""
     os.makedirs(directory, exist_ok=True)
-    args = argparse.Namespace(seed=0, learning_rate=1e-3)
-    rng = np.random.default_rng(0)
-    params = {"filters": 128, "n_dil_layers": 4, "counts_loss_weight": 1.0,
-              "inputlen": 2114, "outputlen": 1000}
-    bias = bpnet_model.getModelGivenModelOptionsAndWeightInits(args, params)
-    randomize(bias, rng)
-    bias_path = os.path.join(directory, "bias_model_scaled.h5")
-    bias.save(bias_path, save_format="h5")
-    tf.keras.backend.clear_session()
-    params = dict(params, filters=512, n_dil_layers=8, bias_model_path=bias_path)
-    full = chrombpnet_with_bias_model.getModelGivenModelOptionsAndWeightInits(args, params)
-    randomize(full.get_layer("model_wo_bias"), rng)
-    full.save(os.path.join(directory, "chrombpnet.h5"), save_format="h5")
-    chrombpnet_with_bias_model.save_model_without_bias(full, os.path.join(directory, "chrombpnet"))
+    build_chrombpnet(directory, (128, 4), (512, 8), 2114, 1000, np.random.default_rng(0))
 
 
 def main():
