@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/errors.h"
 
@@ -23,6 +24,24 @@ struct LineBuffer {
   LineBuffer(const LineBuffer&) = delete;
   LineBuffer& operator=(const LineBuffer&) = delete;
   ~LineBuffer() { ks_free(&text); }
+};
+
+// The lines of a text file named by `option` (plain, gzip or bgzip: hts_open detects them).
+// Throws InputError naming the option and path for a missing or unopenable file, and for a
+// read error (a truncated gzip) after the last good line.
+class TextLines {
+ public:
+  TextLines(const char* option, const std::string& path);
+  // The next line without its end ('\n', and a '\r' before it); false at the end.
+  bool next(std::string_view& line);
+  int64_t number() const { return number_; }  // of the line last returned, from 1
+
+ private:
+  const char* option_;
+  std::string path_;
+  HtsFile file_;
+  LineBuffer buffer_;
+  int64_t number_ = 0;
 };
 
 // Reports a problem of one line as "OPTION 'FILE' line N: what".

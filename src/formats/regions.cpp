@@ -223,20 +223,14 @@ RegionList read_bed_regions(const std::string& path, const Genome& genome, int64
   if (length < 1) {
     throw InputError("window length must be at least 1, got " + std::to_string(length));
   }
-  if (!std::filesystem::exists(path)) throw InputError("--bed '" + path + "': no such file");
-  // hts_open detects gzip and bgzip itself; hts_getline then reads either transparently.
-  std::unique_ptr<htsFile, HtsCloser> file(hts_open(path.c_str(), "r"));
-  if (!file) throw InputError("--bed '" + path + "': cannot open the file");
-
+  TextLines lines("--bed", path);
   const auto index = chromosome_index(genome);
   RegionList list;
   list.chroms = genome.chroms();
-  LineBuffer line;
-  int64_t line_number = 0;
-  int status;
-  while ((status = hts_getline(file.get(), '\n', &line.text)) >= 0) {
-    ++line_number;
-    const auto columns = split_columns(std::string_view(line.text.s, line.text.l));
+  std::string_view text;
+  while (lines.next(text)) {
+    const int64_t line_number = lines.number();
+    const auto columns = split_columns(text);
     if (is_header_or_blank(columns)) continue;
     const Peak peak = parse_peak(columns, genome, index, FileLine("--bed", path, line_number));
     Region region{peak.chrom, peak.centre - length / 2, peak.centre - length / 2 + length,
@@ -244,10 +238,6 @@ RegionList read_bed_regions(const std::string& path, const Genome& genome, int64
     list.padded += runs_past_chromosome(region, genome) ? 1 : 0;
     list.regions.push_back(region);
     list.names.push_back(peak.name);
-  }
-  if (status < -1) {
-    throw InputError("--bed '" + path + "': cannot read the file after line " +
-                     std::to_string(line_number) + " (truncated or corrupt?)");
   }
   if (list.regions.empty()) {
     throw InputError("--bed '" + path + "': no regions (only blank, comment, track or browser "

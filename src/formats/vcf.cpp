@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <filesystem>
 #include <string_view>
 
 #include "common/errors.h"
@@ -59,20 +58,13 @@ void check_ref(const Genome& genome, const Variant& v, const std::string& chrom,
 }  // namespace
 
 VariantList read_vcf(const std::string& path, const Genome& genome) {
-  if (!std::filesystem::exists(path)) throw InputError("--vcf '" + path + "': no such file");
-  HtsFile file(hts_open(path.c_str(), "r"));
-  if (!file) throw InputError("--vcf '" + path + "': cannot open the file");
+  TextLines lines("--vcf", path);
   VariantList list;
   list.chroms = genome.chroms();
-  LineBuffer buffer;
-  int64_t number = 0;
-  int status;
-  while ((status = hts_getline(file.get(), '\n', &buffer.text)) >= 0) {
-    ++number;
-    std::string_view text(buffer.text.s, buffer.text.l);
-    while (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  std::string_view text;
+  while (lines.next(text)) {
     if (text.empty() || text.front() == '#') continue;
-    const FileLine line("--vcf", path, number);
+    const FileLine line("--vcf", path, lines.number());
     const auto columns = split(text, '\t');
     if (columns.size() < 5) {
       throw line.error("expected at least 5 tab-separated columns (CHROM POS ID REF ALT), got " +
@@ -105,10 +97,6 @@ VariantList read_vcf(const std::string& path, const Genome& genome) {
       }
       list.variants.push_back(std::move(alt));
     }
-  }
-  if (status < -1) {
-    throw InputError("--vcf '" + path + "': cannot read the file after line " +
-                     std::to_string(number) + " (truncated or corrupt?)");
   }
   if (list.variants.empty()) {
     throw InputError("--vcf '" + path + "': no variants with sequence alleles" +
