@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -293,22 +295,59 @@ class Html {
   std::ostringstream out_;
 };
 
-// Rows of the parameters table: the JSON object's members, strings unquoted.
-std::vector<std::pair<std::string, std::string>> parameter_rows(const nlohmann::json& parameters) {
+// The method options (methods/method.h) and the methods that read them; an option of another
+// method is listed under "not used by this method", not among the run's settings.
+const std::map<std::string, std::set<std::string>>& option_methods() {
+  static const std::map<std::string, std::set<std::string>> table = {
+      {"n_steps", {"integrated_gradients"}},
+      {"ig_rule", {"integrated_gradients"}},
+      {"baseline", {"integrated_gradients", "deeplift"}},
+      {"references", {"deeplift", "deeplift_shap"}},
+      {"save_references", {"deeplift", "deeplift_shap"}},
+      {"n_shuffles", {"deeplift_shap"}},
+      {"seed", {"deeplift_shap"}},
+      {"delta_warning", {"integrated_gradients", "deeplift", "deeplift_shap"}},
+      {"ism_start", {"ism"}},
+      {"ism_end", {"ism"}},
+      {"ism_mode", {"ism"}}};
+  return table;
+}
+
+bool used_by(const std::string& key, const std::string& method) {
+  const auto found = option_methods().find(key);
+  return found == option_methods().end() || method.empty() || found->second.count(method) > 0;
+}
+
+// Rows of the parameters table: the JSON object's members, strings unquoted; with `used`,
+// those the method reads (and every other option), else the method options it does not read.
+std::vector<std::pair<std::string, std::string>> parameter_rows(const nlohmann::json& parameters,
+                                                                const std::string& method,
+                                                                bool used) {
   std::vector<std::pair<std::string, std::string>> rows;
   for (const auto& [key, value] : parameters.items()) {
+    if (used_by(key, method) != used) continue;
     rows.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
   }
   return rows;
 }
 
-void run_section(Html& html, const LogoSource& source, const std::string& stored_type) {
+// The target as the run named it: "counts (column 0)" when --target gave a name.
+std::string target_text(const std::string& index, const nlohmann::json& parameters) {
+  const auto named = parameters.find("target");
+  if (named != parameters.end() && named->is_string() && !named->get<std::string>().empty()) {
+    return named->get<std::string>() + " (column " + index + ")";
+  }
+  return index;
+}
+
+void run_section(Html& html, const LogoSource& source, const std::string& stored_type,
+                 const nlohmann::json& parameters) {
   const hid_t file = source.file();
   std::vector<std::pair<std::string, std::string>> rows = {{"input file", source.path()}};
   for (const char* name : {"method", "target", "seqattr_version", "model_sha256", "run_id",
                            "command_line", "shard"}) {
     const std::string value = attribute_text(file, name);
-    if (!value.empty()) rows.emplace_back(name, value);
+    if (!value.empty()) rows.emplace_back(name, name == std::string("target") ? target_text(value, parameters) : value);
   }
   rows.emplace_back("sequences (N)", std::to_string(source.sequences()));
   rows.emplace_back("length (L)", std::to_string(source.length()) + " bp");
@@ -317,22 +356,34 @@ void run_section(Html& html, const LogoSource& source, const std::string& stored
   html.raw("<h2>Run</h2>\n").key_values(rows, true);
 }
 
-nlohmann::json parameters_section(Html& html, hid_t file) {
+// The root attribute 'parameters' as JSON (an empty object when missing or not an object).
+nlohmann::json read_parameters(hid_t file) {
+  const auto parameters = nlohmann::json::parse(attribute_text(file, "parameters"), nullptr, false);
+  return parameters.is_discarded() || !parameters.is_object() ? nlohmann::json::object() : parameters;
+}
+
+void parameters_section(Html& html, hid_t file, const nlohmann::json& parameters,
+                        const std::string& method) {
   html.raw("<h2>Parameters</h2>\n");
   const std::string text = attribute_text(file, "parameters");
   if (text.empty()) {
     html.tag("p", "The file has no parameters attribute.", "note");
-    return nlohmann::json::object();
+    return;
   }
-  const auto parameters = nlohmann::json::parse(text, nullptr, false);
-  if (parameters.is_discarded() || !parameters.is_object()) {
+  if (parameters.empty()) {
     html.tag("p", "The parameters attribute is not a JSON object; as stored:", "note")
-        .raw("<pre class=\"mono\">").text(text).raw("</pre>\n");
-    return nlohmann::json::object();
+        .tag("pre", text);
+    return;
   }
-  html.tag("p", "Every option of the run (the root attribute 'parameters').", "note")
-      .key_values(parameter_rows(parameters), true);
-  return parameters;
+  html.tag("p", "The options of the run (the root attribute 'parameters') that apply to "
+                "its method.", "note")
+      .key_values(parameter_rows(parameters, method, true), true);
+  const auto unused = parameter_rows(parameters, method, false);
+  if (unused.empty()) return;
+  html.raw("<details><summary>Options " + std::to_string(unused.size()) +
+           " other methods read (stored, not used by " + method + ")</summary>\n")
+      .key_values(unused, true)
+      .raw("</details>\n");
 }
 
 void statistics_table(Html& html, const Summary& s, const std::vector<double>& quantiles) {
@@ -428,9 +479,10 @@ int64_t top_section(Html& html, const LogoSource& source, const ReportOptions& o
   const int64_t k = std::min(options.top, n);
   const int64_t window =
       (options.window == 0 || options.window >= length) ? length : options.window;
-  html.raw("<h2>Top " + std::to_string(k) + " sequences by total attribution</h2>\n");
+  html.raw("<h2>Top " + std::to_string(k) + " sequences by |total attribution|</h2>\n");
   std::string how = "Total attribution: the sum of /attributions over the 4 bases and all " +
-                    std::to_string(length) + " positions of a sequence; highest first. ";
+                    std::to_string(length) + " positions of a sequence; largest magnitude first, "
+                    "of either sign (a strongly negative sequence is as telling). ";
   how += window < length
              ? "Each logo shows a window of " + std::to_string(window) + " of the " +
                    std::to_string(length) + " bp, around the position of largest |attribution| "
@@ -444,7 +496,7 @@ int64_t top_section(Html& html, const LogoSource& source, const ReportOptions& o
   // NaN totals sort last; ties keep file order.
   auto key = [&](int64_t i) {
     const double t = totals[static_cast<size_t>(i)];
-    return std::isnan(t) ? -INFINITY : t;
+    return std::isnan(t) ? -INFINITY : std::abs(t);
   };
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
     return key(a) != key(b) ? key(a) > key(b) : a < b;
@@ -486,11 +538,8 @@ int64_t top_section(Html& html, const LogoSource& source, const ReportOptions& o
              std::to_string(e.start) + "-" + std::to_string(e.start + window) + "</td></tr>\n");
   }
   html.raw("</table>\n");
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
-    html.raw("<h3>").text(std::to_string(i + 1) + ". " + e.name).raw("</h3>\n");
-    html.raw("<div class=\"figure\">\n").raw(e.svg).raw("</div>\n");
-  }
+  // The logo draws its own title (the sequence's name): no heading above it.
+  for (const auto& e : entries) html.raw("<div class=\"figure\">\n").raw(e.svg).raw("</div>\n");
   return k;
 }
 
@@ -525,8 +574,9 @@ ReportSummary write_report(const ReportOptions& options) {
                     std::to_string(source.length()) + " bp" +
                     (method.empty() ? std::string() : ", method " + method) + ".",
            "note");
-  run_section(html, source, stored_type);
-  const auto parameters = parameters_section(html, file);
+  const auto parameters = read_parameters(file);
+  run_section(html, source, stored_type, parameters);
+  parameters_section(html, file, parameters, method);
   const auto predictions = target_predictions(source, target);
   predictions_section(html, predictions, options.bins);
 

@@ -399,8 +399,10 @@ class Report(PictureTest):
         counts = [int(r.find("title").text.rsplit(": ", 1)[1]) for r in bars]
         self.assertEqual(sum(counts), len(predictions))
         self.assertIn("%.6g" % predictions.max(), html)
-        # Top sequences by total attribution, highest first, each with a logo.
-        want = list(np.argsort(-totals, kind="stable")[:3])
+        # Top sequences by |total attribution|, either sign, each with a logo (its own title
+        # only: no second heading).
+        want = list(np.argsort(-np.abs(totals), kind="stable")[:3])
+        self.assertNotIn("<h3>", html)
         self.assertEqual(self.top_rows(html), want)
         logos = self.svgs(html, "logo")
         self.assertEqual(len(logos), 3)
@@ -432,7 +434,14 @@ class Report(PictureTest):
         with h5py.File(self.genomic, "r") as f:
             totals = f["attributions"][()].astype(np.float64).sum(axis=(1, 2))
             starts = f["regions/start"][()]
-        self.assertEqual(self.top_rows(html), list(np.argsort(-totals, kind="stable")))
+        self.assertEqual(self.top_rows(html), list(np.argsort(-np.abs(totals), kind="stable")))
+        # deeplift_shap's options are the run's settings; integrated gradients' and ISM's are
+        # set apart as not used.
+        settings, unused = html.split("<details>")[0], html.split("<details>")[1].split("</details>")[0]
+        self.assertIn("<th>n_shuffles</th>", settings)
+        for key in ("n_steps", "ig_rule", "ism_mode"):
+            self.assertNotIn(f"<th>{key}</th>", settings)
+            self.assertIn(f"<th>{key}</th>", unused)
         for (chrom, *_), start in zip(PEAKS, starts):
             self.assertIn(f"{chrom}:{start}-{start + L}", html)
         self.assertEqual(len(self.svgs(html, "logo")), len(PEAKS))
@@ -451,7 +460,7 @@ class Report(PictureTest):
         html = self.report(self.half, "--top", 2)
         with h5py.File(self.half, "r") as f:
             totals = f["attributions"][()].astype(np.float64).sum(axis=(1, 2))
-        self.assertEqual(self.top_rows(html), list(np.argsort(-totals, kind="stable")[:2]))
+        self.assertEqual(self.top_rows(html), list(np.argsort(-np.abs(totals), kind="stable")[:2]))
         self.assertIn("float16", html)
 
     def test_many_blocks(self):
@@ -482,7 +491,7 @@ class Report(PictureTest):
                 totals = stored.sum(axis=(1, 2))
                 top = self.top_rows(html)
                 self.assertEqual(top[0], 4321)
-                self.assertEqual(top, list(np.argsort(-totals, kind="stable")[:4]))
+                self.assertEqual(top, list(np.argsort(-np.abs(totals), kind="stable")[:4]))
                 bars = [r for r in self.svgs(html, "histogram")[0].iter("rect")
                         if r.find("title") is not None]
                 self.assertEqual(sum(int(r.find("title").text.rsplit(": ", 1)[1]) for r in bars), n)

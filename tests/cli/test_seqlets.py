@@ -75,6 +75,11 @@ class Genomic(TempDirTest):
         self.assertEqual([int(line[2]) for line in lines], list(ends))
         self.assertEqual([int(line[9]) for line in lines], list(summits))
         np.testing.assert_allclose([float(line[6]) for line in lines], totals, rtol=1e-5, atol=1e-6)
+        # The report names the target as --target named it.
+        report = self.path("report.html")
+        run("report", out, "--output", report, "--top", 1)
+        with open(report) as f:
+            self.assertIn("counts (column 0)", f.read())
         # Overlapping tiles: a seqlet seen in two windows is written once.
         tiles = self.path("tiles.h5")
         run("attribute", "--quiet", "--model", model, "--tile", "1000:500", "--genome", genome,
