@@ -63,6 +63,7 @@ void copy_rows(hid_t src, hsize_t src_first, hsize_t count, hid_t dst, hsize_t d
 // Whether `path` (relative to `parent`, components separated by '/') names an object.
 bool exists(hid_t parent, const std::string& path);
 Handle open_group(hid_t parent, const std::string& name);
+Handle create_group(hid_t parent, const std::string& name);
 // open_dataset with a raw-data chunk cache of `cache_bytes`, raised to hold two chunks when
 // they are larger, so that rows read in increasing order decompress each chunk once (HDF5's
 // default cache is 1 MiB: larger chunks are not cached at all).

@@ -25,14 +25,6 @@ std::string message_without_backtrace(const std::exception& e) {
   return torch_error ? torch_error->what_without_backtrace() : e.what();
 }
 
-std::string shape_string(c10::IntArrayRef sizes) {
-  std::ostringstream out;
-  out << "(";
-  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
-  out << ")";
-  return out.str();
-}
-
 }  // namespace
 
 std::string forward_error_cause(const std::exception& e) {
@@ -43,17 +35,16 @@ Model Model::load(const std::string& path, const torch::Device& device) {
   require_regular_file("--model", path);
   if (!std::ifstream(path)) throw InputError("--model '" + path + "': cannot open file");
   torch::jit::Module module;
-  if (keras::is_hdf5(path)) {
+  if (keras::is_hdf5(path)) {  // a Keras model, built as TorchScript (core/keras/)
     module = keras::import_model(path).module;
     module.to(device);
-    module.eval();
-    return Model(std::move(module), path, device);
-  }
-  try {
-    module = torch::jit::load(path, device);
-  } catch (const c10::Error& e) {
-    throw InputError("--model '" + path + "': not a loadable TorchScript model (" +
-                     first_line(e.what_without_backtrace()) + ")");
+  } else {
+    try {
+      module = torch::jit::load(path, device);
+    } catch (const c10::Error& e) {
+      throw InputError("--model '" + path + "': not a loadable TorchScript model (" +
+                       first_line(e.what_without_backtrace()) + ")");
+    }
   }
   module.eval();
   for (auto parameter : module.parameters()) parameter.set_requires_grad(false);
@@ -73,7 +64,7 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
     output = module_.forward({batch});
   } catch (const std::exception& e) {  // c10::Error, or the interpreter's own runtime_error
     throw InputError("--model '" + path_ + "': forward failed on input of shape " +
-                     shape_string(batch.sizes()) + ": " + forward_error_cause(e));
+                     shape_text(batch.sizes()) + ": " + forward_error_cause(e));
   }
   if (!output.isTensor()) {
     throw InputError("--model '" + path_ + "': output must be a tensor of shape (N, T), got " +
@@ -81,7 +72,7 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
   }
   auto y = output.toTensor();
   if (y.dim() != 2 || y.size(0) != batch.size(0) || !y.is_floating_point()) {
-    throw InputError("--model '" + path_ + "': output has shape " + shape_string(y.sizes()) +
+    throw InputError("--model '" + path_ + "': output has shape " + shape_text(y.sizes()) +
                      " and dtype " + std::string(c10::toString(y.scalar_type())) +
                      "; expected a floating (N, T) tensor with N = " +
                      std::to_string(batch.size(0)));
@@ -105,6 +96,17 @@ torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_r
     parts.push_back(model.forward(rows).to(torch::kCPU, torch::kFloat32));
   }
   return torch::cat(parts, 0);
+}
+
+std::string shape_text(c10::IntArrayRef sizes, bool batch_as_n) {
+  std::ostringstream out;
+  out << "(";
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    out << (i ? ", " : "");
+    if (i == 0 && batch_as_n) out << "N"; else out << sizes[i];
+  }
+  out << ")";
+  return out.str();
 }
 
 int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {

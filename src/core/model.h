@@ -34,6 +34,10 @@ class Model {
   torch::Device device_;
 };
 
+// A shape as messages and reports show it: "(2, 4, 300)", or with `batch_as_n` the first
+// dimension as N, "(N, 4, 300)" (a head's shape, whatever the batch).
+std::string shape_text(c10::IntArrayRef sizes, bool batch_as_n = false);
+
 // What went wrong in a TorchScript forward: its cause (the interpreter's errors open with a
 // generic line and end with the cause), without a backtrace.
 std::string forward_error_cause(const std::exception& e);

@@ -33,13 +33,6 @@ struct AdapterResolver : torch::jit::Resolver {
   }
 };
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::ostringstream out;
-  out << "(N";
-  for (size_t i = 1; i < shape.size(); ++i) out << ", " << shape[i];
-  out << ")";
-  return out.str();
-}
 
 // An input of forward beyond the sequence, with the shape its zeros take.
 struct ExtraInput {
@@ -182,7 +175,7 @@ std::string heads_text(const std::vector<HeadInfo>& heads) {
   for (const auto& h : heads) {
     text += (text.empty() ? "" : "; ") + h.key;
     if (h.name != h.key) text += " '" + h.name + "'";
-    text += " " + shape_text(h.shape);
+    text += " " + shape_text(h.shape, true);
   }
   return text;
 }
@@ -199,7 +192,7 @@ const HeadInfo& choose_head(const std::vector<HeadInfo>& heads, const std::strin
   }
   throw InputError("--head '" + wanted + "': not an output of model '" + path + "', which " +
                    (heads.size() == 1 && heads.front().key.empty()
-                        ? "returns one tensor " + shape_text(heads.front().shape)
+                        ? "returns one tensor " + shape_text(heads.front().shape, true)
                         : "returns " + heads_text(heads)));
 }
 
@@ -208,12 +201,12 @@ void check_rank(const HeadInfo& head, Reduction reduce) {
   const auto rank = head.shape.size();
   const std::string name = head.key.empty() ? "the output" : "head '" + head.name + "'";
   if (reduce == Reduction::None && rank > 2) {
-    throw InputError(name + " has shape " + shape_text(head.shape) + ", with a length axis; "
+    throw InputError(name + " has shape " + shape_text(head.shape, true) + ", with a length axis; "
                      "give --reduce sum, mean, chrombpnet-profile or bpnet-lite-profile");
   }
   if (reduce != Reduction::None && (rank < 2 || rank > 3)) {
     throw InputError("--reduce " + reduction_name(reduce) + ": " + name + " has shape " +
-                     shape_text(head.shape) + "; a reduction takes (N, L) or (N, S, L)");
+                     shape_text(head.shape, true) + "; a reduction takes (N, L) or (N, S, L)");
   }
 }
 
@@ -230,7 +223,7 @@ std::optional<int64_t> profile_track(const HeadInfo& head, const std::string& ta
   const int64_t tracks = head.shape.size() == 3 ? head.shape[1] : 1;
   if (track >= tracks) {
     throw InputError("--target " + target + ": out of range; head '" + head.name + "' " +
-                     shape_text(head.shape) + " has " + std::to_string(tracks) +
+                     shape_text(head.shape, true) + " has " + std::to_string(tracks) +
                      " track(s), so the target must be in 0.." + std::to_string(tracks - 1));
   }
   return track;
@@ -351,7 +344,13 @@ std::string reduction_name(Reduction reduction) {
 AdaptedModel load_adapted_model(const std::string& path, const ModelInterface& interface,
                                 const std::optional<ModelMetadata>& metadata, int64_t length,
                                 const torch::Device& device) {
-  auto raw = Model::load(path, device);
+  return adapt_model(Model::load(path, device), interface, metadata, length, device);
+}
+
+AdaptedModel adapt_model(const Model& raw, const ModelInterface& interface,
+                         const std::optional<ModelMetadata>& metadata, int64_t length,
+                         const torch::Device& device) {
+  const std::string& path = raw.path();
   auto module = raw.module();  // a handle: shares the loaded module
   SourcePlan plan;
   plan.layout = !interface.input_layout.empty()         ? interface.input_layout

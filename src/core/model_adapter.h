@@ -49,6 +49,11 @@ AdaptedModel load_adapted_model(const std::string& path, const ModelInterface& i
                                 const std::optional<ModelMetadata>& metadata, int64_t length,
                                 const torch::Device& device);
 
+// The same for a model already loaded (one file adapted two ways shares its weights).
+AdaptedModel adapt_model(const Model& raw, const ModelInterface& interface,
+                         const std::optional<ModelMetadata>& metadata, int64_t length,
+                         const torch::Device& device);
+
 // What the output's parameters record of the adapted model: head, reduce, input_layout,
 // extra_inputs and, for the profile reductions, profile_track (a track or "all").
 nlohmann::json adapter_notes(const AdaptedModel& adapted);

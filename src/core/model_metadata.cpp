@@ -13,7 +13,6 @@
 namespace seqattr {
 namespace {
 
-
 bool is_index(const std::string& text) {
   return !text.empty() && text.size() < 19 &&
          std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });

@@ -11,9 +11,7 @@ hid_t file_type_of(torch::ScalarType dtype) {
 }
 
 void write_int64s(hid_t file, const std::string& name, const torch::Tensor& values) {
-  auto dataset = h5::create_dataset(file, name, H5T_STD_I64LE,
-                                    {static_cast<hsize_t>(values.size(0))}, 1024);
-  h5::write_rows(dataset.get(), 0, values.contiguous());
+  h5::write_dataset(file, name, values, H5T_STD_I64LE, 1024);
 }
 
 }  // namespace
@@ -36,11 +34,8 @@ AttributionFile::AttributionFile(const std::string& path, const OutputLayout& la
     ism_delta_ = h5::create_dataset(file_.get(), "ism_delta", stored, {n, 4, l}, kChunkRows);
   }
   if (layout.chrombpnet) {
-    h5::Handle shap(H5Gcreate2(file_.get(), "shap", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                    H5Gclose, "create group shap");
-    h5::Handle projected(H5Gcreate2(file_.get(), "projected_shap", H5P_DEFAULT, H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         H5Gclose, "create group projected_shap");
+    const auto shap = h5::create_group(file_.get(), "shap");
+    const auto projected = h5::create_group(file_.get(), "projected_shap");
     shap_ = h5::create_dataset(shap.get(), "seq", h5::float16_type(), {n, 4, l}, kChunkRows);
     projected_shap_ =
         h5::create_dataset(projected.get(), "seq", h5::float16_type(), {n, 4, l}, kChunkRows);
@@ -62,8 +57,7 @@ void AttributionFile::write_inputs(const std::vector<std::string>& names,
   h5::write_rows(dataset.get(), 0, one_hot.contiguous());
   h5::write_strings(file_.get(), "names", names);
   if (layout_.chrombpnet) {
-    h5::Handle raw(H5Gcreate2(file_.get(), "raw", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                   H5Gclose, "create group raw");
+    const auto raw = h5::create_group(file_.get(), "raw");
     auto seq = h5::create_dataset(raw.get(), "seq", H5T_STD_I8LE,
                                   {static_cast<hsize_t>(layout_.sequences), 4,
                                    static_cast<hsize_t>(layout_.length)},
@@ -75,8 +69,7 @@ void AttributionFile::write_inputs(const std::vector<std::string>& names,
 void AttributionFile::write_regions(const RegionRows& regions) {
   TORCH_INTERNAL_ASSERT(layout_.regions &&
                         static_cast<int64_t>(regions.chroms.size()) == layout_.sequences);
-  h5::Handle group(H5Gcreate2(file_.get(), "regions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                   H5Gclose, "create group regions");
+  const auto group = h5::create_group(file_.get(), "regions");
   h5::write_strings(group.get(), "chrom", regions.chroms);
   write_int64s(group.get(), "start", regions.start);
   write_int64s(group.get(), "end", regions.end);

@@ -38,6 +38,13 @@ void read_rows_into(hid_t dataset, hsize_t first, hsize_t count, torch::Tensor& 
                "read rows");
 }
 
+void write_dataset(hid_t parent, const std::string& name, const torch::Tensor& rows, hid_t type,
+                   hsize_t chunk_rows) {
+  const std::vector<hsize_t> dims(rows.sizes().begin(), rows.sizes().end());
+  auto dataset = create_dataset(parent, name, type, dims, chunk_rows);
+  if (rows.size(0) > 0) write_rows(dataset.get(), 0, rows.contiguous());
+}
+
 torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::ScalarType dtype) {
   const auto dims = dataset_shape(dataset);
   TORCH_INTERNAL_ASSERT(!dims.empty());

@@ -12,6 +12,11 @@ namespace seqattr::h5 {
 // `first` of `dataset`.
 void write_rows(hid_t dataset, hsize_t first, const torch::Tensor& rows);
 
+// A new dataset `name` of `parent` holding `rows` whole (contiguous on the CPU; a dtype
+// write_rows takes), stored as `type`, chunked by `chunk_rows` rows.
+void write_dataset(hid_t parent, const std::string& name, const torch::Tensor& rows, hid_t type,
+                   hsize_t chunk_rows);
+
 // Rows [first, first + count) along dimension 0, converted by HDF5 to `dtype`
 // (kUInt8, kInt8, kInt64, kFloat16 or kFloat32).
 torch::Tensor read_rows(hid_t dataset, hsize_t first, hsize_t count, torch::ScalarType dtype);

@@ -20,18 +20,13 @@ int64_t resolve_length(const InspectOptions& o, const std::optional<ModelMetadat
                    "' has no JSON file beside it giving input_length)");
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "(N";
-  for (size_t i = 1; i < shape.size(); ++i) text += ", " + std::to_string(shape[i]);
-  return text + ")";
-}
 
 nlohmann::ordered_json heads_json(const AdaptedModel& adapted) {
   auto heads = nlohmann::ordered_json::array();
   for (const auto& h : adapted.heads) {
     heads.push_back({{"key", h.key},
                      {"name", h.name},
-                     {"shape", shape_text(h.shape)},
+                     {"shape", shape_text(h.shape, true)},
                      {"explained", h.name == adapted.head}});
   }
   return heads;

@@ -119,15 +119,15 @@ struct Models {
 Models load_models(const VariantsOptions& o, const std::optional<ModelMetadata>& metadata,
                    int64_t length, const torch::Device& device) {
   Models models;
-  auto adapted = load_adapted_model(o.model, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target},
-                                    metadata, length, device);
+  const Model raw = Model::load(o.model, device);  // read once, adapted once or twice
+  auto adapted = adapt_model(raw, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target},
+                             metadata, length, device);
   models.explained = std::make_shared<Model>(std::move(adapted.model));
   models.target = adapted.target;
   models.notes = adapter_notes(adapted);
   if (!o.profile_head.empty()) {
-    auto profile = load_adapted_model(o.model, {o.profile_head, "flatten", o.input_layout,
-                                                o.extra_inputs, ""},
-                                      metadata, length, device);
+    auto profile = adapt_model(raw, {o.profile_head, "flatten", o.input_layout, o.extra_inputs, ""},
+                               metadata, length, device);
     models.profile = std::make_shared<Model>(std::move(profile.model));
     models.notes["profile_head_used"] = profile.head;
   }
@@ -152,17 +152,6 @@ torch::Tensor encode_windows(const std::vector<std::string>& sequences, int64_t 
   records.reserve(sequences.size());
   for (const auto& s : sequences) records.push_back({"", s});
   return one_hot_encode(records, length);
-}
-
-void write_dataset(hid_t parent, const std::string& name, const torch::Tensor& rows, hid_t type) {
-  std::vector<hsize_t> dims(rows.sizes().begin(), rows.sizes().end());
-  auto dataset = h5::create_dataset(parent, name, type, dims, 64);
-  if (rows.size(0) > 0) h5::write_rows(dataset.get(), 0, rows.contiguous());
-}
-
-h5::Handle create_h5_group(hid_t parent, const std::string& name) {
-  return h5::Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                    H5Gclose, "create group " + name);
 }
 
 // Hypothetical and actual attributions of `one_hot` (S, 4, L), sequences [first, first + S)
@@ -261,28 +250,28 @@ void compute_variant_part(const std::string& path, const VariantPartContext& c, 
 
   auto file = h5::create_file(path);
   {
-    auto group = create_h5_group(file.get(), "variants");
+    auto group = h5::create_group(file.get(), "variants");
     h5::write_strings(group.get(), "chrom", chroms);
-    write_dataset(group.get(), "pos", pos, H5T_NATIVE_INT64);
+    h5::write_dataset(group.get(), "pos", pos, H5T_NATIVE_INT64, 64);
     h5::write_strings(group.get(), "id", ids);
     h5::write_strings(group.get(), "ref", refs);
     h5::write_strings(group.get(), "alt", alts);
-    write_dataset(group.get(), "window_start", start, H5T_NATIVE_INT64);
+    h5::write_dataset(group.get(), "window_start", start, H5T_NATIVE_INT64, 64);
   }
-  write_dataset(file.get(), "predictions_ref", predictions_ref, H5T_NATIVE_FLOAT);
-  write_dataset(file.get(), "predictions_alt", predictions_alt, H5T_NATIVE_FLOAT);
-  write_dataset(file.get(), "score", score, H5T_NATIVE_FLOAT);
+  h5::write_dataset(file.get(), "predictions_ref", predictions_ref, H5T_NATIVE_FLOAT, 64);
+  h5::write_dataset(file.get(), "predictions_alt", predictions_alt, H5T_NATIVE_FLOAT, 64);
+  h5::write_dataset(file.get(), "score", score, H5T_NATIVE_FLOAT, 64);
   if (c.models->profile) {
     const auto jsd = js_distance(run(*c.models->profile, ref, 1), run(*c.models->profile, alt, 1));
-    write_dataset(file.get(), "jsd", jsd, H5T_NATIVE_FLOAT);
+    h5::write_dataset(file.get(), "jsd", jsd, H5T_NATIVE_FLOAT, 64);
   }
   for (const auto& [name, one_hot] : {std::pair<std::string, torch::Tensor>{"ref", ref}, {"alt", alt}}) {
-    auto group = create_h5_group(file.get(), name);
-    write_dataset(group.get(), "one_hot", one_hot, H5T_NATIVE_UINT8);
+    auto group = h5::create_group(file.get(), name);
+    h5::write_dataset(group.get(), "one_hot", one_hot, H5T_NATIVE_UINT8, 64);
     if (!c.method) continue;
     const auto [hypothetical, attributions] = explain_windows(*c.method, one_hot, first);
-    write_dataset(group.get(), "hypothetical_attributions", hypothetical, H5T_NATIVE_FLOAT);
-    write_dataset(group.get(), "attributions", attributions, H5T_NATIVE_FLOAT);
+    h5::write_dataset(group.get(), "hypothetical_attributions", hypothetical, H5T_NATIVE_FLOAT, 64);
+    h5::write_dataset(group.get(), "attributions", attributions, H5T_NATIVE_FLOAT, 64);
   }
   file.close();
 }
@@ -301,7 +290,10 @@ nlohmann::json variant_run_identity(const VariantsOptions& o, const std::string&
           {"seqattr_version", SEQATTR_VERSION}};
 }
 
-// Rows of the assembled output, a block at a time (memory flat in the tsv_number of variants).
+// Variants per block when the tables are written from the assembled output.
+constexpr hsize_t kTableRows = 65536;
+
+// Rows of the assembled output, a block at a time (memory flat in the number of variants).
 template <typename Visit>
 void for_each_variant_block(const std::string& path, Visit visit) {
   auto file = h5::open_file_for_reading(path);
@@ -309,8 +301,8 @@ void for_each_variant_block(const std::string& path, Visit visit) {
   const int64_t rows = static_cast<int64_t>(h5::dataset_shape(pos.get())[0]);
   const bool has_jsd = h5::exists(file.get(), "jsd");
   auto score = h5::open_dataset(file.get(), "score");
-  for (int64_t first = 0; first < rows; first += 65536) {
-    const int64_t count = std::min<int64_t>(65536, rows - first);
+  for (int64_t first = 0; first < rows; first += static_cast<int64_t>(kTableRows)) {
+    const int64_t count = std::min<int64_t>(static_cast<int64_t>(kTableRows), rows - first);
     const auto read_strings = [&](const char* name) {
       auto d = h5::open_dataset(file.get(), std::string("variants/") + name);
       return h5::read_strings(d.get(), static_cast<hsize_t>(first), static_cast<hsize_t>(count));
@@ -347,11 +339,16 @@ void write_tables(const VariantsOptions& o) {
     bed.emplace(o.bed_out, inputs);
     bed_out.open(bed->temp_path());
   }
-  float largest = 0;
-  for_each_variant_block(o.output, [&](auto&&, auto&&, auto&&, auto&&, auto&&, const torch::Tensor& score,
-                               auto&&) {
-    if (score.numel() > 0) largest = std::max(largest, score.abs().max().item<float>());
-  });
+  float largest = 0;  // of |score|, for the BED scale: /score alone, read a block at a time
+  {
+    auto file = h5::open_file_for_reading(o.output);
+    auto score = h5::open_dataset(file.get(), "score");
+    const hsize_t rows = h5::dataset_shape(score.get())[0];
+    for (hsize_t first = 0; first < rows; first += kTableRows) {
+      const auto block = h5::read_rows(score.get(), first, std::min(kTableRows, rows - first), torch::kFloat32);
+      largest = std::max(largest, block.abs().max().item<float>());
+    }
+  }
   bool header = true;
   for_each_variant_block(o.output, [&](const std::vector<std::string>& chroms, const torch::Tensor& pos,
                                const std::vector<std::string>& ids, const std::vector<std::string>& refs,

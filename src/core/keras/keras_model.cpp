@@ -6,15 +6,11 @@
 #include "common/errors.h"
 #include "core/keras/keras_file.h"
 #include "core/keras/keras_graph.h"
+#include "core/model.h"
 
 namespace seqattr::keras {
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "(";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + ")";
-}
 
 // Generates forward's source and registers the parameters it reads.
 class Builder {
