@@ -30,7 +30,8 @@ class Handle {
 
 Handle create_file(const std::string& path);
 
-// A chunked, shuffled and deflated dataset of `dims`; chunks hold up to `chunk_rows` rows.
+// A chunked and deflated dataset of `dims` (shuffled too unless of bytes); chunks hold up to
+// `chunk_rows` rows.
 // Type: H5T_NATIVE_FLOAT, H5T_NATIVE_UINT8, ...
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type,
                       const std::vector<hsize_t>& dims, hsize_t chunk_rows);
@@ -59,6 +60,12 @@ Handle create_dataset_like(hid_t dst, const std::string& path, hid_t like, hsize
 // Copies rows [src_first, src_first + count) of `src` to row `dst_first` of `dst` bit for
 // bit (same file type; variable-length strings included).
 void copy_rows(hid_t src, hsize_t src_first, hsize_t count, hid_t dst, hsize_t dst_first);
+// Copies the leading rows of `src` to row `dst_first` of `dst` chunk by chunk as stored
+// (compressed), without decompressing and compressing them again, where both are chunked alike
+// (a chunk spans whole rows), filtered alike, of one fixed-size type, and `dst_first` starts a
+// chunk. Returns the rows copied: whole chunks from row 0, and the last partial one only where
+// it is `dst`'s last too; 0 where the layouts differ. The caller copies the rest by copy_rows.
+hsize_t copy_stored_chunks(hid_t src, hid_t dst, hsize_t dst_first);
 
 // Whether `path` (relative to `parent`, components separated by '/') names an object.
 bool exists(hid_t parent, const std::string& path);

@@ -529,6 +529,9 @@ BigWigExportSummary export_bigwig(const BigWigExportOptions& options) {
 
   BigWigExportSummary summary;
   summary.regions = in.rows;
+  const Window& first = windows.front();
+  summary.first_locus = options.chrom_sizes.names[static_cast<size_t>(first.chrom)] + ":" +
+                        std::to_string(first.start + 1) + "-" + std::to_string(first.start + in.length);
   StatsCollector stats;
   AtomicOutput output(options.output, {{"input", options.input}});
   {

@@ -66,6 +66,7 @@ struct BigWigExportSummary {
   int64_t chromosomes = 0;  // chromosomes with at least one base written
   int64_t non_finite = 0;   // bases left out: their attribution is NaN or infinite
   std::optional<TrackStats> stats;
+  std::string first_locus;  // the first window in genomic order, chrom:start-end (1-based, as IGV)
 };
 
 // Throws InputError naming the file for an input that is missing, is not a seqattr output,

@@ -92,7 +92,9 @@ void concatenate_rows(const std::vector<std::string>& inputs, hid_t output, cons
         throw InputError(what + " '" + f.path + "': dataset " + like.datasets[d] +
                          " has a different number of rows than /one_hot");
       }
-      for (hsize_t first = 0; first < f.rows; first += kCopyRows) {
+      // As stored where the chunks line up (parts of whole chunks), the rest row by row.
+      const hsize_t stored = h5::copy_stored_chunks(in.get(), outs[d].get(), row);
+      for (hsize_t first = stored; first < f.rows; first += kCopyRows) {
         const hsize_t count = std::min(kCopyRows, f.rows - first);
         h5::copy_rows(in.get(), first, count, outs[d].get(), row + first);
       }

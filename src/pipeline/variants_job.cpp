@@ -173,6 +173,13 @@ std::pair<torch::Tensor, torch::Tensor> explain_windows(const PreparedMethod& me
   return {hypothetical, attributions};
 }
 
+// Sequences a fast ISM batch session holds at once: at most 32 (2,000 SNVs on the default
+// model, 2 cores: 3.5 s at 32 or 64, 3.8 s at 16, 4.4 s at 4), and at most as many as keep
+// its memory, every activation of each window, under 256 MB (about 3 MB a window on the
+// default model at 1,000 bp; bpnet_2114's are larger).
+constexpr int64_t kFastBatchRows = 32;
+constexpr int64_t kFastBatchBytes = int64_t{256} << 20;
+
 struct VariantPartContext {
   const VariantsOptions* options = nullptr;
   const Genome* genome = nullptr;
@@ -182,44 +189,78 @@ struct VariantPartContext {
   int64_t length = 0;
   int64_t outputs = 0;  // T
   const FastIsmPlan* fast = nullptr;  // SNVs' alt predictions from the ref's activations
+  int64_t fast_batch_rows = 0;        // windows a fast ISM session takes at once
 };
+
+// kFastBatchRows, or fewer where a window's activations are larger (measured on one window).
+int64_t fast_batch_rows(const FastIsmPlan& fast, int64_t length) {
+  const int64_t bytes = fast.start_batch(torch::zeros({1, 4, length}, torch::kUInt8)).bytes_per_sequence();
+  return std::clamp<int64_t>(kFastBatchBytes / std::max<int64_t>(1, bytes), 1, kFastBatchRows);
+}
 
 // A substitution of one base by another: fast ISM scores it from the ref window's activations.
 bool is_snv(const Variant& v) {
   return v.ref.size() == 1 && v.alt.size() == 1 && v.ref != "N" && v.alt != "N";
 }
 
-// Predictions on the alt windows. SNVs (with a fast ISM plan): the ref's plus f(alt) - f(ref)
-// from the fast ISM pass, which carries the change itself (exact to float32 rounding of the
-// change, not of two outputs); other variants: a forward pass on their alt windows.
-// Returns the alt predictions and the score (alt - ref on the target).
-std::pair<torch::Tensor, torch::Tensor> alt_predictions(const VariantPartContext& c, int64_t first,
-                                                        const torch::Tensor& alt,
-                                                        const torch::Tensor& ref,
-                                                        const torch::Tensor& predictions_ref) {
+
+struct WindowPredictions {
+  torch::Tensor ref, alt;  // (S, T)
+  torch::Tensor score;     // (S,): alt - ref on the target
+};
+
+// Predictions on the ref windows, and on the alt windows: for SNVs (with a fast ISM plan) the
+// ref's plus f(alt) - f(ref) from a fast ISM pass over a batch of ref windows, which computes
+// the ref predictions as well and carries the change itself (exact to float32 rounding of the
+// change, not of two outputs); for other variants, a forward pass on their alt windows.
+WindowPredictions window_predictions(const VariantPartContext& c, int64_t first,
+                                     const torch::Tensor& ref, const torch::Tensor& alt) {
   const int64_t count = alt.size(0), target = c.models->target;
-  auto predictions = predictions_ref.clone();
-  auto score = torch::zeros({count});
+  Model& model = *c.models->explained;
+  WindowPredictions out;
+  if (count == 0) {  // an empty shard's file: every dataset with 0 rows
+    out.ref = out.alt = torch::empty({0, c.outputs});
+    out.score = torch::empty({0});
+    return out;
+  }
   std::vector<int64_t> forward_rows;
-  for (int64_t i = 0; i < count; ++i) {
-    const Variant& v = c.list->variants[static_cast<size_t>(first + i)];
-    if (!c.fast || !is_snv(v)) {
-      forward_rows.push_back(i);
-    } else if (v.ref != v.alt) {
-      const int64_t base = static_cast<int64_t>(std::string("ACGT").find(v.alt[0]));
-      const auto change = c.fast->start(ref[i]).changes({c.length / 2}, {base})[0];
-      predictions[i] = (predictions_ref[i].to(torch::kFloat64) + change.to(torch::kFloat64)).to(torch::kFloat32);
-      score[i] = change[target].item<double>();
+  if (!c.fast) {
+    out.ref = predict(model, ref.to(torch::kFloat32), c.options->batch_size);
+    out.alt = out.ref.clone();
+    out.score = torch::zeros({count});
+    for (int64_t i = 0; i < count; ++i) forward_rows.push_back(i);
+  } else {
+    out.ref = torch::empty({count, c.outputs});
+    out.alt = torch::empty({count, c.outputs});
+    out.score = torch::zeros({count});
+    for (int64_t begin = 0; begin < count; begin += c.fast_batch_rows) {
+      const int64_t rows = std::min(c.fast_batch_rows, count - begin);
+      const auto session = c.fast->start_batch(ref.narrow(0, begin, rows));
+      // Each window's SNV sits at L/2; other rows substitute nothing (base -1) and get a
+      // forward pass below.
+      std::vector<int64_t> position(rows, c.length / 2), base(rows, -1);
+      for (int64_t i = 0; i < rows; ++i) {
+        const Variant& v = c.list->variants[static_cast<size_t>(first + begin + i)];
+        if (is_snv(v)) {
+          base[i] = static_cast<int64_t>(std::string("ACGT").find(v.alt[0]));
+        } else {
+          forward_rows.push_back(begin + i);
+        }
+      }
+      const auto reference = session.outputs().to(torch::kFloat32);
+      const auto change = session.changes(position, base).to(torch::kFloat64);
+      out.ref.narrow(0, begin, rows).copy_(reference);
+      out.alt.narrow(0, begin, rows).copy_((reference.to(torch::kFloat64) + change).to(torch::kFloat32));
+      out.score.narrow(0, begin, rows).copy_(change.select(1, target));
     }
   }
   if (!forward_rows.empty()) {
     const auto rows = torch::tensor(forward_rows, torch::kInt64);
-    const auto forward = predict(*c.models->explained, alt.index_select(0, rows).to(torch::kFloat32),
-                                 c.options->batch_size);
-    predictions.index_copy_(0, rows, forward);
-    score.index_copy_(0, rows, forward.select(1, target) - predictions_ref.index_select(0, rows).select(1, target));
+    const auto forward = predict(model, alt.index_select(0, rows).to(torch::kFloat32), c.options->batch_size);
+    out.alt.index_copy_(0, rows, forward);
+    out.score.index_copy_(0, rows, forward.select(1, target) - out.ref.index_select(0, rows).select(1, target));
   }
-  return {predictions, score};
+  return out;
 }
 
 // Variants [first, first + count) into a part file at `path` (all datasets row-aligned, so
@@ -240,13 +281,10 @@ void compute_variant_part(const std::string& path, const VariantPartContext& c, 
     alt_windows.push_back(windows.alt);
   }
   const auto ref = encode_windows(ref_windows, c.length), alt = encode_windows(alt_windows, c.length);
-  const int64_t rows = c.options->batch_size;
-  // An empty shard's file has every dataset with 0 rows; nothing is run.
-  const auto run = [&](Model& model, const torch::Tensor& one_hot, int64_t columns) {
-    return count == 0 ? torch::empty({0, columns}) : predict(model, one_hot.to(torch::kFloat32), rows);
-  };
-  const auto predictions_ref = run(*c.models->explained, ref, c.outputs);
-  const auto [predictions_alt, score] = alt_predictions(c, first, alt, ref, predictions_ref);
+  const auto predicted = window_predictions(c, first, ref, alt);
+  const auto& predictions_ref = predicted.ref;
+  const auto& predictions_alt = predicted.alt;
+  const auto& score = predicted.score;
 
   auto file = h5::create_file(path);
   {
@@ -262,7 +300,12 @@ void compute_variant_part(const std::string& path, const VariantPartContext& c, 
   h5::write_dataset(file.get(), "predictions_alt", predictions_alt, H5T_NATIVE_FLOAT, 64);
   h5::write_dataset(file.get(), "score", score, H5T_NATIVE_FLOAT, 64);
   if (c.models->profile) {
-    const auto jsd = js_distance(run(*c.models->profile, ref, 1), run(*c.models->profile, alt, 1));
+    // An empty shard's file has every dataset with 0 rows; nothing is run.
+    const auto profile = [&](const torch::Tensor& one_hot) {
+      return count == 0 ? torch::empty({0, 1})
+                        : predict(*c.models->profile, one_hot.to(torch::kFloat32), c.options->batch_size);
+    };
+    const auto jsd = js_distance(profile(ref), profile(alt));
     h5::write_dataset(file.get(), "jsd", jsd, H5T_NATIVE_FLOAT, 64);
   }
   for (const auto& [name, one_hot] : {std::pair<std::string, torch::Tensor>{"ref", ref}, {"alt", alt}}) {
@@ -440,25 +483,32 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
   summary.output = options.output;
   summary.shard = plan.shard.whole() ? "" : plan.shard.text();
   if (options.resume && already_complete(options.output, plan)) {
-    log::info("--resume: '" + options.output + "' is already complete; nothing to do");
+    log::info("--resume: '" + options.output + "' is already complete; nothing to compute");
     summary.resumed = summary.variants;
+    // The tables come from the assembled output: a run killed while writing them, or asked for
+    // them only now, gets them.
+    if (!options.tsv.empty() || !options.bed_out.empty()) write_tables(options);
     return summary;
   }
   if (options.resume) refuse_other_finished_output(options.output, comparable_variant_options(options));
 
-  // SNVs' alt predictions by fast ISM only with --ism-mode fast. A fast ISM session computes
-  // one sequence's reference activations (in float64) node by node, which costs more than the
-  // alt window's share of a batched float32 forward pass (README "Variant effects": 2.6x slower
-  // on the default model); auto and naive run forward passes.
+  // SNVs' alt predictions by fast ISM (auto: where the graph qualifies): a batch of ref
+  // windows' activations from one pass, then each SNV's change from its window's.
   std::optional<FastIsmPlan> fast;
-  if (parse_ism_mode(options.ism_mode) == IsmMode::Fast) {
+  const IsmMode ism_mode = parse_ism_mode(options.ism_mode);
+  if (ism_mode != IsmMode::Naive) {
     fast = FastIsmPlan::analyse(*models.explained);
-    if (!fast->qualifies()) {
+    if (!fast->qualifies() && ism_mode == IsmMode::Fast) {
       throw InputError("--ism-mode fast: the model's graph does not qualify (" + fast->reason() + ")");
+    }
+    if (!fast->qualifies()) {
+      log::info("variants: forward passes for SNVs' alt windows (fast ISM: " + fast->reason() + ")");
+      fast.reset();
     }
   }
   const VariantPartContext context{&options, &genome, &list, &models, method ? &*method : nullptr,
-                            options.length, outputs, fast ? &*fast : nullptr};
+                            options.length, outputs, fast ? &*fast : nullptr,
+                            fast ? fast_batch_rows(*fast, options.length) : 0};
   PartStore store(parts_directory(options.output), plan.manifest, options.resume);
   remove_stale_temporaries(options.output);
   log::info(c10::str("variants: ", summary.variants, " ALT alleles, windows of ", options.length,

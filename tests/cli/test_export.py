@@ -6,6 +6,7 @@ track is computed by brute force: every base looks at every window covering it a
 the one whose centre is nearest, a tie going to the smaller start, then to the earlier row.
 """
 import os
+from xml.etree import ElementTree
 import zipfile
 
 import h5py
@@ -183,6 +184,39 @@ class ExportBigWig(ExportTest):
         run("export-bigwig", h5, "-o", out, "--genome", fasta)
         self.assertTrue(os.path.exists(fasta + ".fai"), "the .fai was not built")
         self.check_track(out, expected_track(REGIONS, projected, L, SIZES))
+
+    def test_igv_session(self):
+        fasta = self.write("genome.fa", "".join(f">{c}\n{'ACGT' * (n // 4)}{'A' * (n % 4)}\n"
+                                                 for c, n in SIZES))
+        h5 = self.path("in.h5")
+        projected, _, _ = make_input(h5, REGIONS, L, np.float32, seed=3)
+        os.mkdir(self.path("igv"))
+        out, session = self.path("track.bw"), self.path("igv/session.xml")
+        seqlets = self.write("seqlets.bed", "chrA\t10\t20\tGATA\t1.5\t+\n")
+        proc = run("export-bigwig", h5, "-o", out, "--genome", fasta, "--igv-session", session,
+                   "--seqlets", seqlets)
+        self.assertEqual(proc.stdout, "", "--stats was not asked for")
+        root = ElementTree.parse(session).getroot()
+        here = os.path.dirname(session)
+        # Paths relative to the session's directory, as IGV resolves them.
+        self.assertEqual(os.path.realpath(os.path.join(here, root.get("genome"))), os.path.realpath(fasta))
+        resources = [os.path.realpath(os.path.join(here, r.get("path"))) for r in root.iter("Resource")]
+        self.assertEqual(resources, [os.path.realpath(out), os.path.realpath(seqlets)])
+        first = sorted(REGIONS, key=lambda r: ([c for c, _ in SIZES].index(r[0]), r[1]))[0]
+        self.assertEqual(root.get("locus"), f"{first[0]}:{first[1] + 1}-{first[1] + L}")
+        # The track's range: its 1st and 99th percentiles, not autoscaled.
+        track = expected_track(REGIONS, projected, L, SIZES)
+        values = np.concatenate([v[~np.isnan(v)] for v in track.values()]).astype(np.float64)
+        data_track = next(t for t in root.iter("Track") if t.get("clazz").endswith("DataSourceTrack"))
+        self.assertEqual(data_track.get("autoScale"), "false")
+        data_range = data_track.find("DataRange")
+        self.assertAlmostEqual(float(data_range.get("minimum")), np.quantile(values, 0.01), delta=1e-6)
+        self.assertAlmostEqual(float(data_range.get("maximum")), np.quantile(values, 0.99), delta=1e-6)
+        self.assertEqual(sum(1 for t in root.iter("Track")), 2)
+        # Without --genome the session has no genome to name: an error, nothing written.
+        self.expect_error(["export-bigwig", h5, "-o", self.path("t2.bw"), "--chrom-sizes",
+                           self.sizes_file(), "--igv-session", self.path("s2.xml")],
+                          "--igv-session", "--genome", outputs=[self.path("t2.bw"), self.path("s2.xml")])
 
     def test_many_blocks_of_long_windows(self):
         # 32 MiB blocks hold 256 rows of 8192 bp: 300 tiles take two blocks.

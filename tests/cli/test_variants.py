@@ -244,6 +244,14 @@ class Variants(TempDirTest):
         expected = np.sqrt(0.5 * (p * np.log(p / m)).sum(1) + 0.5 * (q * np.log(q / m)).sum(1))
         np.testing.assert_allclose(jsd, expected, rtol=1e-4, atol=1e-6)
         self.assertTrue((jsd > 0).any())
+        # --resume on the complete output computes nothing but writes tables asked for now.
+        again = self.path("again.tsv")
+        proc = run("variants", "--model", bpnet, "--vcf", self.vcf(records), "--genome", self.fasta,
+                   "--output", out, "--head", "counts", "--tsv", again, "--profile-head", "profile",
+                   "--resume")
+        self.assertIn("already complete", proc.stderr)
+        with open(again) as f:
+            self.assertEqual(f.read().splitlines(), lines)
 
 
 class Errors(TempDirTest):

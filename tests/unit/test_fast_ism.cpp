@@ -133,6 +133,78 @@ TEST_P(FastIsm, Float32WithinOneE5OfExact) {
       << c.model << ": largest delta " << scale;
 }
 
+// A batch session (several sequences, one substitution each, as variants' SNVs): each row's
+// change is its own sequence's, against naive ISM of that sequence in float64. Positions differ
+// by row (edges, middle) or are all one (variants: every SNV at L/2); a base of -1 changes
+// nothing. In float64 within 1e-9 of the largest delta (a wrong window or a row reading another
+// row's reference is far off); in float32 within 1e-5, as a one-sequence session.
+void expect_batch_matches_exact(const Case& c, torch::ScalarType dtype, double tolerance) {
+  auto module = load(c, dtype);
+  auto exact_module = load(c, torch::kDouble);
+  const auto plan = FastIsmPlan::analyse(module, torch::kCPU);
+  ASSERT_TRUE(plan.qualifies()) << plan.reason();
+  std::mt19937 rng(17);
+  const int64_t sequences = 5;
+  std::vector<torch::Tensor> one_hots;
+  for (int64_t i = 0; i < sequences; ++i) one_hots.push_back(random_one_hot(c.length, rng));
+  const auto batch = torch::stack(one_hots);
+  const auto session = plan.start_batch(batch);
+  const std::vector<std::vector<int64_t>> placements = {
+      {0, c.length - 1, c.length / 2, 7, c.length - 9},
+      std::vector<int64_t>(sequences, c.length / 2)};
+  for (const auto& positions : placements) {
+    std::vector<int64_t> bases(sequences);
+    for (auto& b : bases) b = static_cast<int64_t>(rng() % 4);
+    bases[2] = -1;
+    const auto fast = session.changes(positions, bases).select(1, c.target).to(torch::kDouble);
+    std::vector<torch::Tensor> exact;
+    double magnitude = 0;
+    for (int64_t i = 0; i < sequences; ++i) {
+      if (bases[i] < 0) {
+        exact.push_back(torch::zeros({1}, torch::kDouble));
+        continue;
+      }
+      const auto naive = naive_ism(exact_module, one_hots[i], {{positions[i]}, {bases[i]}}, c.target,
+                                   torch::kDouble);
+      exact.push_back(naive.deltas);
+      magnitude = std::max(magnitude, naive.magnitude);
+    }
+    const auto expected = torch::cat(exact);
+    const double scale = max_abs(expected);
+    const double ulps = 64 * std::numeric_limits<double>::epsilon() * magnitude;
+    // Zero but for float64 rounding where a rule sums terms across positions.
+    EXPECT_LE(std::abs(fast[2].item<double>()), 1e-12 * scale + ulps)
+        << c.model << ": a base of -1 changed the output";
+    EXPECT_LE(max_abs(fast - expected), tolerance * scale + ulps)
+        << c.model << " positions from " << positions.front() << ": largest delta " << scale;
+  }
+  // The reference pass's outputs are the model's outputs.
+  torch::NoGradGuard no_grad;
+  const auto forward = module.forward({batch.to(dtype)}).toTensor();
+  const double largest = max_abs(forward);
+  EXPECT_LE(max_abs(session.outputs() - forward), 1e-5 * largest + 1e-30) << c.model;
+}
+
+TEST_P(FastIsm, BatchSessionMatchesExactInDouble) {
+  expect_batch_matches_exact(GetParam(), torch::kDouble, 1e-9);
+}
+
+TEST_P(FastIsm, BatchSessionFloat32WithinOneE5OfExact) {
+  expect_batch_matches_exact(GetParam(), torch::kFloat32, 1e-5);
+}
+
+// One sequence in a batch session (padded to a pass's two rows) is that sequence's change.
+TEST(FastIsmBatch, OneSequence) {
+  auto module = load({"tests/data/mini_bpnet.pt", 160, 0}, torch::kFloat32);
+  const auto plan = FastIsmPlan::analyse(module, torch::kCPU);
+  std::mt19937 rng(19);
+  const auto one_hot = random_one_hot(160, rng);
+  const auto single = plan.start(one_hot).changes({80}, {2});
+  const auto batch = plan.start_batch(one_hot.unsqueeze(0)).changes({80}, {2});
+  ASSERT_EQ(batch.sizes(), single.sizes());
+  EXPECT_LE(max_abs(batch - single), 1e-5 * max_abs(single) + 1e-30);
+}
+
 // The same session on a CUDA device: within 1e-5 of the largest delta of the CPU's.
 TEST_P(FastIsm, CudaMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "export/bigwig_export.h"
+#include "export/igv_session.h"
 #include "export/modisco_export.h"
 #include "export/peaks_export.h"
 
@@ -20,6 +22,8 @@ struct BigWigCommandOptions {
   std::string chrom_sizes;
   bool stats = false;
   int32_t zoom_levels = 10;
+  std::string igv_session;
+  std::string seqlets;
 };
 
 void declare_options(CLI::App* cmd, BigWigCommandOptions& o) {
@@ -39,6 +43,14 @@ void declare_options(CLI::App* cmd, BigWigCommandOptions& o) {
                 "Print min, max, mean and the 1/5/25/50/75/95/99% quantiles of the written "
                 "values to stdout; the quantiles are exact (a radix histogram over a second "
                 "pass of the input), interpolated like numpy.quantile");
+  auto* session = cmd->add_option("--igv-session", o.igv_session,
+                                  "Also write an IGV session (XML) opening --genome, the track "
+                                  "with its data range fixed to the track's 1st and 99th "
+                                  "percentiles, and --seqlets; at the first window")
+                      ->needs(genome);
+  cmd->add_option("--seqlets", o.seqlets, "BED of seqlets (seqattr seqlets) for the IGV session")
+      ->check(CLI::ExistingFile)
+      ->needs(session);
 }
 
 std::string describe(const BigWigExportSummary& s, const std::string& output) {
@@ -57,7 +69,12 @@ void run_bigwig(const BigWigCommandOptions& o) {
   BigWigExportOptions options;
   options.input = o.input;
   options.output = o.output;
-  options.stats = o.stats;
+  options.stats = o.stats || !o.igv_session.empty();  // the session's range is two quantiles
+  if (!o.igv_session.empty()) {
+    refuse_overwriting_inputs("--igv-session", o.igv_session,
+                              {{"input", o.input}, {"--genome", o.genome}, {"--seqlets", o.seqlets}});
+    AtomicOutput::check_writable(o.igv_session);
+  }
   options.zoom_levels = o.zoom_levels;
   if (!o.genome.empty()) {
     options.chrom_sizes = genome_chrom_sizes(o.genome);
@@ -72,7 +89,13 @@ void run_bigwig(const BigWigCommandOptions& o) {
               "in '" + o.input + "'; they have no entry in the track");
   }
   log::info(describe(summary, o.output));
-  if (summary.stats) std::fputs(format_stats(*summary.stats).c_str(), stdout);
+  if (o.stats) std::fputs(format_stats(*summary.stats).c_str(), stdout);
+  if (!o.igv_session.empty()) {
+    const auto& q = summary.stats->quantiles;  // at probabilities 0.01, ..., 0.99
+    write_igv_session({o.igv_session, o.genome, o.output, std::filesystem::path(o.output).stem().string(),
+                       q.front(), q.back(), o.seqlets, summary.first_locus});
+    log::info("wrote IGV session " + o.igv_session);
+  }
 }
 
 }  // namespace

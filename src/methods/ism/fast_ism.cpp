@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <unordered_set>
 
 #include "core/model_graph.h"
 #include "methods/ism/fast_ism_pass.h"
@@ -93,6 +94,36 @@ void drop_inverse_permutes(torch::jit::Graph& graph) {
   torch::jit::EliminateDeadCode(graph.block());
 }
 
+// Whether every change the rules carry through `graph` is exact from a reference rounded to
+// the model's dtype: convolutions, linear maps and sums never multiply a change by the
+// reference, and piecewise-linear activations read only its sign. Smooth activations,
+// softmax, products of two changes and operations without a rule do, so a batch session of
+// such a graph computes its reference in float64 (as a one-sequence session always does): on
+// a BPNet profile head, a float32 reference put the change 3e-5 off.
+bool float32_reference_suffices(const torch::jit::Graph& graph) {
+  static const std::unordered_set<std::string> linear_or_piecewise = {
+      "prim::Constant", "prim::ListConstruct", "prim::TupleConstruct", "prim::NumToTensor",
+      "prim::dtype", "prim::device", "aten::size", "aten::dim", "aten::Int", "aten::conv1d",
+      "aten::relu", "aten::leaky_relu", "aten::hardtanh", "aten::relu6", "aten::max_pool1d",
+      "aten::avg_pool1d", "aten::batch_norm", "aten::add", "aten::sub", "aten::rsub",
+      "aten::mean", "aten::sum", "aten::linear", "aten::flatten", "aten::slice", "aten::select",
+      "aten::cat", "aten::view", "aten::reshape", "aten::unsqueeze", "aten::squeeze",
+      "aten::transpose", "aten::permute", "aten::contiguous", "aten::dropout", "aten::clone",
+      "aten::detach", "aten::neg", "aten::narrow"};
+  for (const Node* node : graph.nodes()) {
+    const std::string kind = node->kind().toQualString();
+    if (kind == "aten::mul" || kind == "aten::div") {
+      // By a constant (a scale): linear. By another value: a product of changes.
+      bool constant = false;
+      for (const Value* v : node->inputs()) constant = constant || v->node()->kind() == c10::prim::Constant;
+      if (!constant) return false;
+      continue;
+    }
+    if (!linear_or_piecewise.count(kind)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::Device& device) {
@@ -128,6 +159,7 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
     }
   }
   plan.operations_ = fast_ism::lookup_operations(*plan.graph_);
+  plan.float32_batches_ = float32_reference_suffices(*plan.graph_);
   plan.qualifies_ = true;
   return plan;
 }
@@ -145,16 +177,16 @@ struct Reference {
 // changes by the reference. The trunk's wide activations are not (memory).
 constexpr int64_t kExactElementsPerRow = 1 << 16;
 
-// Every value of `graph` on `input` (kReferenceRows copies of it), computed in `compute` and
-// kept in `storage`, and the precomputed terms (differences of reference values, such as a
-// pool's gaps to its maximum, need the unrounded values).
+// Every value of `graph` on `batch` (rows.stored rows), computed in `compute` and kept in
+// `storage`, and the precomputed terms (differences of reference values, such as a pool's
+// gaps to its maximum, need the unrounded values).
 Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
-                           const torch::Tensor& input, torch::ScalarType compute,
-                           torch::ScalarType storage) {
+                           const torch::Tensor& batch, const fast_ism::ReferenceRows& rows,
+                           torch::ScalarType compute, torch::ScalarType storage) {
+  TORCH_INTERNAL_ASSERT(batch.size(0) == rows.stored);
   Env env, computed;
   env[graph.inputs().at(0)] = computed[graph.inputs().at(0)] = self;
-  env[graph.inputs().at(1)] =
-      torch::cat(std::vector<torch::Tensor>(fast_ism::kReferenceRows, input));
+  env[graph.inputs().at(1)] = batch;
   computed[graph.inputs().at(1)] = fast_ism::cast_floating(env[graph.inputs().at(1)], compute);
   for (Node* node : graph.nodes()) {
     if (node->kind() == c10::prim::Constant) {
@@ -170,7 +202,7 @@ Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
       env[node->outputs()[i]] = fast_ism::cast_floating(outputs[i], storage);
     }
   }
-  auto terms = fast_ism::precompute_terms(graph, computed);
+  auto terms = fast_ism::precompute_terms(graph, computed, rows);
   for (auto& [node, list] : terms) {
     for (auto& t : list) t = t.to(storage);
   }
@@ -178,7 +210,7 @@ Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
   if (compute != storage) {
     for (const auto& [value, v] : computed) {
       if (v.isTensor() && v.toTensor().is_floating_point() && v.toTensor().dim() > 0 &&
-          v.toTensor().numel() <= fast_ism::kReferenceRows * kExactElementsPerRow) {
+          v.toTensor().numel() <= rows.stored * kExactElementsPerRow) {
         exact[value] = v;
       }
     }
@@ -198,16 +230,74 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
   // once: the changes are measured from it, and a float32 forward's own rounding moves a
   // profile head's result by several 1e-6 of the largest change. A graph that will not run in
   // float64 (a cast to float32 inside it, say) runs in the model's dtype.
+  const auto rows = fast_ism::ReferenceRows::one_sequence();
+  const auto batch = torch::cat(std::vector<torch::Tensor>(rows.stored, session.input_));
   Reference reference;
   try {
-    reference = reference_values(*graph_, frozen_._ivalue(), session.input_, torch::kDouble, dtype_);
+    reference = reference_values(*graph_, frozen_._ivalue(), batch, rows, torch::kDouble, dtype_);
   } catch (const c10::Error&) {
-    reference = reference_values(*graph_, frozen_._ivalue(), session.input_, dtype_, dtype_);
+    reference = reference_values(*graph_, frozen_._ivalue(), batch, rows, dtype_, dtype_);
   }
+  session.layout_ = rows;
   session.reference_ = std::move(reference.values);
   session.exact_ = std::move(reference.exact);
   session.terms_ = std::move(reference.terms);
   return session;
+}
+
+FastIsmPlan::Session FastIsmPlan::start_batch(const torch::Tensor& one_hots) const {
+  TORCH_INTERNAL_ASSERT(one_hots.dim() == 3 && one_hots.size(0) >= 1);
+  Session session;
+  session.plan_ = this;
+  session.sequences_ = one_hots.size(0);
+  torch::NoGradGuard no_grad;
+  fast_ism::ScopedOperations operations(operations_.get());
+  // At least kMinMutantRows rows (a pass's minimum), the last sequence repeated. In the
+  // model's dtype where that is exact enough (float32_reference_suffices): a float64 pass
+  // costs several float32 forward passes.
+  auto input = one_hots.to(device_, dtype_);
+  const int64_t rows = std::max(fast_ism::kMinMutantRows, session.sequences_);
+  if (rows > session.sequences_) {
+    input = torch::cat({input, input.narrow(0, session.sequences_ - 1, 1)
+                                   .expand({rows - session.sequences_, -1, -1})});
+  }
+  session.layout_ = fast_ism::ReferenceRows::one_per_mutant(rows);
+  Reference reference;
+  const auto run = [&](torch::ScalarType compute) {
+    return reference_values(*graph_, frozen_._ivalue(), input, session.layout_, compute, dtype_);
+  };
+  if (float32_batches_) {
+    reference = run(dtype_);
+  } else {
+    try {
+      reference = run(torch::kDouble);
+    } catch (const c10::Error&) {  // a graph that will not run in float64
+      reference = run(dtype_);
+    }
+  }
+  session.input_ = input;
+  session.reference_ = std::move(reference.values);
+  session.exact_ = std::move(reference.exact);
+  session.terms_ = std::move(reference.terms);
+  return session;
+}
+
+torch::Tensor FastIsmPlan::Session::outputs() const {
+  const auto& output = reference_.at(plan_->graph_->outputs().at(0)).toTensor();
+  return output.narrow(0, 0, sequences_).to(torch::kCPU);
+}
+
+int64_t FastIsmPlan::Session::bytes_per_sequence() const {
+  int64_t bytes = 0;
+  const auto add = [&bytes](const c10::IValue& v) {
+    if (v.isTensor()) bytes += static_cast<int64_t>(v.toTensor().nbytes());
+  };
+  for (const auto& [value, v] : reference_) add(v);
+  for (const auto& [value, v] : exact_) add(v);
+  for (const auto& [node, list] : terms_) {
+    for (const auto& t : list) add(t);
+  }
+  return bytes / layout_.stored;
 }
 
 torch::Tensor FastIsmPlan::Session::score(const std::vector<int64_t>& positions,
@@ -220,14 +310,17 @@ torch::Tensor FastIsmPlan::Session::changes(const std::vector<int64_t>& position
   TORCH_INTERNAL_ASSERT(!positions.empty() && positions.size() == bases.size());
   torch::NoGradGuard no_grad;
   fast_ism::ScopedOperations operations(plan_->operations_.get());
-  // At least kMinMutantRows rows (run_mutant_pass): a single substitution is scored twice.
+  // At least kMinMutantRows rows (run_mutant_pass): a single substitution is scored twice. A
+  // batch session's rows are its sequences, padded as start_batch padded them.
   const int64_t count = static_cast<int64_t>(positions.size());
-  const int64_t rows = std::max<int64_t>(fast_ism::kMinMutantRows, count);
-  std::vector<int64_t> position(rows, positions.front()), base(rows, bases.front());
+  TORCH_INTERNAL_ASSERT(layout_.used == 1 || count == sequences_);
+  const int64_t rows = layout_.used == 1 ? std::max<int64_t>(fast_ism::kMinMutantRows, count)
+                                         : layout_.used;
+  std::vector<int64_t> position(rows, positions.back()), base(rows, bases.back());
   std::copy(positions.begin(), positions.end(), position.begin());
   std::copy(bases.begin(), bases.end(), base.begin());
-  const auto result =
-      fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base);
+  const auto result = fast_ism::run_mutant_pass(*plan_->graph_, reference_, layout_, &exact_,
+                                                terms_, input_, position, base);
   return result.output_change.narrow(0, 0, count).to(torch::kCPU);
 }
 
@@ -235,9 +328,11 @@ int64_t FastIsmPlan::Session::changes_per_mutant() const {
   torch::NoGradGuard no_grad;
   fast_ism::ScopedOperations operations(plan_->operations_.get());
   const int64_t middle = input_.size(-1) / 2;
-  const std::vector<int64_t> position = {middle, middle}, base = {0, 1};
-  const auto pass =
-      fast_ism::run_mutant_pass(*plan_->graph_, reference_, &exact_, terms_, input_, position, base);
+  const std::vector<int64_t> position(layout_.used == 1 ? 2 : layout_.used, middle);
+  std::vector<int64_t> base(position.size(), 0);
+  base.back() = 1;
+  const auto pass = fast_ism::run_mutant_pass(*plan_->graph_, reference_, layout_, &exact_, terms_,
+                                              input_, position, base);
   return pass.tracked_changes / static_cast<int64_t>(position.size());
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "methods/ism/fast_ism_pass.h"
 
 namespace seqattr {
 
@@ -38,15 +39,23 @@ class FastIsmPlan {
   bool qualifies() const { return qualifies_; }
   const std::string& reason() const { return reason_; }
 
-  // One sequence's activations, computed once and reused for all its substitutions.
+  // One sequence's activations, computed once and reused for all its substitutions; or a
+  // batch of sequences' activations (start_batch), for one substitution of each.
   class Session {
    public:
     // f(mutant)[target] - f(input)[target] of substitutions (positions[r], bases[r]); (B,) on
     // the CPU, in the model's dtype.
     torch::Tensor score(const std::vector<int64_t>& positions, const std::vector<int64_t>& bases,
                         int64_t target) const;
-    // f(mutant) - f(input) on every output column: (B, T) on the CPU.
+    // f(mutant) - f(input) on every output column: (B, T) on the CPU. From a batch session,
+    // B is its number of sequences and substitution r is of sequence r; a base of -1 leaves
+    // that sequence as it is (its change is zero).
     torch::Tensor changes(const std::vector<int64_t>& positions, const std::vector<int64_t>& bases) const;
+
+    // f(input) of the session's sequences, (S, T) on the CPU, as the reference pass computed it.
+    torch::Tensor outputs() const;
+    // Bytes of the reference values and terms the session holds, per sequence.
+    int64_t bytes_per_sequence() const;
 
     // How many activation changes one substitution in the middle of the sequence carries,
     // summed over the graph's values: a mutant's share of a pass's memory. It depends on the
@@ -56,16 +65,23 @@ class FastIsmPlan {
    private:
     friend class FastIsmPlan;
     const FastIsmPlan* plan_ = nullptr;
-    std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // kReferenceRows copies
+    int64_t sequences_ = 1;
+    fast_ism::ReferenceRows layout_;
+    std::unordered_map<const torch::jit::Value*, c10::IValue> reference_;  // laid out as layout_
     // Small values (a model's tail) as computed, in float64 (ism/fast_ism_pass.h).
     std::unordered_map<const torch::jit::Value*, c10::IValue> exact_;
     // Reference-derived terms of ReLU and max-pool nodes (ism/fast_ism_pass.h).
     std::unordered_map<const torch::jit::Node*, std::vector<torch::Tensor>> terms_;
-    torch::Tensor input_;  // (1, 4, L) in the model's dtype, on its device
+    torch::Tensor input_;  // (layout_.used, 4, L) in the model's dtype, on its device
   };
 
-  // one_hot: (4, L) uint8 on the CPU.
+  // one_hot: (4, L) uint8 on the CPU. The reference is computed in float64 and rounded once.
   Session start(const torch::Tensor& one_hot) const;
+  // one_hots: (S, 4, L) uint8 on the CPU, S >= 1: one pass of all S, for one substitution of
+  // each (variants' SNVs). In the model's dtype (about a forward pass's cost) where the graph's
+  // rules never multiply a change by the reference, else in float64. Its memory is every
+  // activation of S sequences: callers keep S small.
+  Session start_batch(const torch::Tensor& one_hots) const;
 
  private:
   torch::jit::Module frozen_;
@@ -75,6 +91,7 @@ class FastIsmPlan {
   // Each node's operator, looked up once (lookup is far slower than a small window's work).
   std::shared_ptr<std::unordered_map<const torch::jit::Node*, torch::jit::Operation>> operations_;
   bool qualifies_ = false;
+  bool float32_batches_ = false;  // a batch session's reference in the model's dtype suffices
   std::string reason_;
 };
 

@@ -89,11 +89,18 @@ torch::Tensor reference_rows(const torch::Tensor& reference, const std::vector<i
   if (*low == *high) {
     return padded.narrow(-1, *low + left, width).expand(batch_shape(reference, rows, width));
   }
-  // Every run of `width` positions, (n, ..., width) (a view); pick one run per row.
-  const auto runs = padded.squeeze(0).unfold(-1, width, 1).movedim(-2, 0);
   std::vector<int64_t> picks(start);
   for (auto& p : picks) p += left;
-  return runs.index_select(0, long_tensor(picks, reference.device()));
+  const auto at = long_tensor(picks, reference.device());
+  if (reference.size(0) == 1) {
+    // Every run of `width` positions, (n, ..., width) (a view); pick one run per row.
+    const auto runs = padded.squeeze(0).unfold(-1, width, 1).movedim(-2, 0);
+    return runs.index_select(0, at);
+  }
+  // One reference row per row (fast_ism_pass.h, ReferenceRows): row r's own run.
+  TORCH_INTERNAL_ASSERT(reference.size(0) == rows);
+  const auto runs = padded.unfold(-1, width, 1).movedim(-2, 1);  // (rows, n, ..., width)
+  return runs.index({torch::arange(rows, at.options()), at});
 }
 
 Slot to_dense(const Slot& slot) {

@@ -25,7 +25,8 @@ struct Slot {
     List,    // a list of Window or Dense tensors
   };
   Kind kind = Kind::Value;
-  // Window and Dense: the reference's value, one row (1, ...).
+  // Window and Dense: the reference's value, one row (1, ...) or one per mutant row
+  // (fast_ism_pass.h, ReferenceRows).
   torch::Tensor reference;
   // Window: (B, ..., width); row r holds the change over positions [lo[r], lo[r] + width),
   // which lies inside [0, length). Dense: (B, ...), the whole change.
@@ -59,8 +60,9 @@ Placement place(const std::vector<int64_t>& begin, int64_t width, int64_t length
 torch::Tensor shift_rows(const torch::Tensor& rows, const std::vector<int64_t>& lo,
                          const std::vector<int64_t>& start, int64_t width);
 
-// The reference (1, ..., L) over positions [start[r], start[r] + width) for each row r, zero
-// outside [0, L): (B, ..., width). It may be a broadcast view.
+// The reference (1, ..., L), or one row per row (B, ..., L), over positions [start[r],
+// start[r] + width) for each row r, zero outside [0, L): (B, ..., width). It may be a
+// broadcast view.
 torch::Tensor reference_rows(const torch::Tensor& reference, const std::vector<int64_t>& start,
                              int64_t width);
 

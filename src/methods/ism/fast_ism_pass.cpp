@@ -179,12 +179,12 @@ int64_t MutantPass::tracked_changes() const {
 }
 
 torch::Tensor MutantPass::exact_reference(const Value* v) const {
-  const auto stored = reference_.at(v).toTensor().narrow(0, 0, 1);
+  const auto stored = layout_.read(reference_.at(v).toTensor());
   if (exact_) {
     const auto found = exact_->find(v);
     if (found != exact_->end() && found->second.isTensor() &&
         found->second.toTensor().sizes() == reference_.at(v).toTensor().sizes()) {
-      return found->second.toTensor().narrow(0, 0, 1);
+      return layout_.read(found->second.toTensor());
     }
   }
   return stored.to(torch::kDouble);
@@ -195,17 +195,6 @@ torch::Tensor MutantPass::exact_under(const Value* v, const Slot& in) const {
   if (exact.sizes() != in.reference.sizes()) return reference_under(in).to(torch::kDouble);
   return in.kind == Slot::Kind::Window ? reference_rows(exact, in.lo, in.width()) : exact;
 }
-
-namespace {
-
-// Whether a tensor of the reference's values kept the batch dimension: its first dimension is
-// the reference's kReferenceRows rows.
-bool reference_batched(const c10::IValue& reference) {
-  return reference.isTensor() && reference.toTensor().dim() > 0 &&
-         reference.toTensor().size(0) == kReferenceRows;
-}
-
-}  // namespace
 
 // Any other operation: in float64 where it can (run_generic_wide), else on the mutants' values
 // in the model's dtype, a tensor output's change then being its difference from the
@@ -219,11 +208,11 @@ void MutantPass::run_generic(Node* node) {
   const auto outputs = run_node(node, std::move(inputs));
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& reference = reference_.at(node->outputs()[i]);
-    const bool batched = outputs[i].isTensor() && reference_batched(reference) &&
+    const bool batched = outputs[i].isTensor() && layout_.batched(reference) &&
                          outputs[i].toTensor().dim() == reference.toTensor().dim() &&
                          outputs[i].toTensor().size(0) == rows_;
     if (batched) {
-      const auto one = reference.toTensor().narrow(0, 0, 1);
+      const auto one = layout_.read(reference.toTensor());
       set(node->outputs()[i], dense_slot(one, outputs[i].toTensor() - one));
     } else {
       set(node->outputs()[i], value_slot(outputs[i]));
@@ -245,7 +234,7 @@ bool MutantPass::run_constant_fill(Node* node) {
     if (is_change(v) && !like) return false;
   }
   const auto& reference = reference_.at(node->output());
-  if (!reference_batched(reference) || reference.toTensor().dim() != 3) return false;
+  if (!layout_.batched(reference) || reference.toTensor().dim() != 3) return false;
   set(node->output(), empty_window(reference_output(node), rows_));
   return true;
 }
@@ -277,11 +266,11 @@ bool MutantPass::run_generic_wide(Node* node) {
   std::vector<Slot> outputs;
   for (size_t i = 0; i < mutant_out.size(); ++i) {
     const auto& stored = reference_.at(node->outputs()[i]);
-    if (!mutant_out[i].isTensor() || !reference_batched(stored) ||
+    if (!mutant_out[i].isTensor() || !layout_.batched(stored) ||
         mutant_out[i].toTensor().size(0) != rows_) {
       return false;
     }
-    const auto one = stored.toTensor().narrow(0, 0, 1);
+    const auto one = layout_.read(stored.toTensor());
     const auto change = mutant_out[i].toTensor() - reference_out[i].toTensor();
     outputs.push_back(dense_slot(one, change.to(one.scalar_type())));
   }
@@ -297,12 +286,16 @@ bool windows_from_input(c10::Symbol kind) {
          among(linear_pointwise_ops()) || among(nonlinear_pointwise_ops());
 }
 
-PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
+PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env,
+                                  const ReferenceRows& rows) {
   PrecomputedTerms terms;
   for (Node* node : graph.nodes()) {
     const c10::Symbol kind = node->kind();
     if (kind != aten::relu && kind != aten::max_pool1d && kind != aten::amax) continue;
-    const auto input = env.at(node->inputs().at(0)).toTensor().narrow(0, 0, 1);
+    // One substitution a sequence reads a ReLU's reference in one narrow window: rule_relu
+    // computes its terms there, rather than here over every position of every sequence.
+    if (kind == aten::relu && rows.used > 1) continue;
+    const auto input = rows.read(env.at(node->inputs().at(0)).toTensor());
     if (kind == aten::relu) {
       terms[node] = relu_terms(node, input);
       continue;
@@ -310,7 +303,7 @@ PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
     if (kind == aten::amax) {  // its input's gap to it
       auto dims = env.at(input_named(node, "dim")).toIntVector();
       for (auto& d : dims) d = d < 0 ? d + input.dim() : d;
-      const auto out = env.at(node->output()).toTensor().narrow(0, 0, 1);
+      const auto out = rows.read(env.at(node->output()).toTensor());
       const bool keepdim = env.at(input_named(node, "keepdim")).toBool();
       terms[node] = {input - with_reduced_dims(out, dims, keepdim)};
       continue;
@@ -322,16 +315,22 @@ PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env) {
   return terms;
 }
 
-PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference, const Env* exact,
+PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
+                           const ReferenceRows& layout, const Env* exact,
                            const PrecomputedTerms& terms, const torch::Tensor& input,
                            const std::vector<int64_t>& position, const std::vector<int64_t>& base) {
   const int64_t rows = static_cast<int64_t>(position.size());
   TORCH_INTERNAL_ASSERT(rows >= kMinMutantRows && base.size() == position.size());
+  TORCH_INTERNAL_ASSERT(input.size(0) == layout.used && (layout.used == 1 || layout.used == rows));
   const auto device = input.device();
-  const auto observed = input[0].index_select(1, long_tensor(position, device)).t();  // (rows, 4)
-  const auto substituted =
-      torch::zeros_like(observed).scatter_(1, long_tensor(base, device).unsqueeze(1), 1.0);
-  MutantPass pass(reference, exact, terms, rows);
+  const auto at = long_tensor(position, device);
+  const auto observed =  // (rows, 4): each mutant's sequence at its position
+      layout.used == 1 ? input[0].index_select(1, at).t()
+                       : input.gather(2, at.view({rows, 1, 1}).expand({rows, input.size(1), 1})).squeeze(2);
+  const auto bases = long_tensor(base, device).unsqueeze(1);
+  auto substituted = torch::zeros_like(observed).scatter_(1, bases.clamp_min(0), 1.0);
+  substituted = torch::where(bases < 0, observed, substituted);
+  MutantPass pass(reference, layout, exact, terms, rows);
   pass.set(graph.inputs().at(1), window_slot(input, position, (substituted - observed).unsqueeze(-1)));
   for (Node* node : graph.nodes()) {
     bool any = false;
@@ -339,7 +338,7 @@ PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference, const
     if (any) pass.run(node);  // otherwise the reference's value serves
   }
   const Value* output = graph.outputs().at(0);
-  const auto output_reference = reference.at(output).toTensor().narrow(0, 0, 1);
+  const auto output_reference = layout.read(reference.at(output).toTensor());
   PassResult result;
   result.tracked_changes = pass.tracked_changes();
   if (!pass.dependent(output)) {

@@ -16,6 +16,25 @@ namespace seqattr::fast_ism {
 // apart from the size-1 dimensions that broadcasting adds or keeps. Every row of such a value
 // is the same; rules read row 0.
 constexpr int64_t kReferenceRows = 2;
+// How a pass reads the reference's values. One sequence: a value that kept the batch dimension
+// has kReferenceRows identical rows, and rules read row 0, broadcast over the mutants. A batch
+// of sequences, one substitution each (variants' SNVs): such a value has one row per mutant,
+// row r being sequence r's, and rules read it whole. Either way a rule's reference tensor has
+// `used` rows, 1 or the mutants', and broadcasts against their changes.
+struct ReferenceRows {
+  int64_t stored = kReferenceRows;  // the first dimension of a value that kept the batch
+  int64_t used = 1;                 // rows a rule reads: 1, or all (one per mutant)
+
+  static ReferenceRows one_sequence() { return {}; }
+  static ReferenceRows one_per_mutant(int64_t rows) { return {rows, rows}; }
+  bool batched(const c10::IValue& v) const {
+    return v.isTensor() && v.toTensor().dim() > 0 && v.toTensor().size(0) == stored;
+  }
+  torch::Tensor read(const torch::Tensor& stored_value) const {
+    return stored_value.narrow(0, 0, used);
+  }
+};
+
 // A mutant pass runs at least this many substitutions (a single one is scored twice), so that
 // an operation's batch dimension can be told from the others in the mutants' values as well.
 constexpr int64_t kMinMutantRows = 2;
@@ -53,19 +72,23 @@ class ScopedOperations {
 // holds one for it, else looking it up.
 std::vector<c10::IValue> run_node(torch::jit::Node* node, std::vector<c10::IValue> inputs);
 
-// From the reference's values as computed (before rounding to the model's dtype).
-PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& reference);
+// From the reference's values as computed (before rounding to the model's dtype); each term
+// has `rows.used` rows.
+PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& reference,
+                                  const ReferenceRows& rows);
 
 struct PassResult {
   torch::Tensor output_change;  // f(mutant) - f(input) of the graph's output, (rows, ...)
   int64_t tracked_changes = 0;  // changes held over all values of the pass
 };
 
-// Runs `graph` for substitutions (position[r], base[r]) of `input` (1, 4, L), given the
-// reference's values (kReferenceRows rows, in the model's dtype), some of them in float64 as
-// computed (`exact`, may be null) and precomputed terms. At least kMinMutantRows
-// substitutions.
-PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference, const Env* exact,
+// Runs `graph` for substitutions (position[r], base[r]) of `input` (rows.used, 4, L): of its
+// one sequence, or row r of sequence r. Given the reference's values (laid out as `rows` says,
+// in the model's dtype), some of them in float64 as computed (`exact`, may be null) and
+// precomputed terms. At least kMinMutantRows substitutions. A base of -1 substitutes nothing
+// (that row's change is zero).
+PassResult run_mutant_pass(torch::jit::Graph& graph, const Env& reference,
+                           const ReferenceRows& rows, const Env* exact,
                            const PrecomputedTerms& terms, const torch::Tensor& input,
                            const std::vector<int64_t>& position, const std::vector<int64_t>& base);
 

@@ -43,7 +43,7 @@ Slot empty_window(const torch::Tensor& reference, int64_t rows);
 torch::Tensor with_reduced_dims(torch::Tensor reduced, std::vector<int64_t> dims, bool keepdim);
 
 // Reference terms of a ReLU (rules_pointwise.cpp) and a max-pool (rules_windowed.cpp), for
-// precompute_terms: `r` is the node's input, one row.
+// precompute_terms: `r` is the node's input, as many rows as the pass reads.
 std::vector<torch::Tensor> relu_terms(const Node* relu, const torch::Tensor& r);
 std::vector<torch::Tensor> max_pool_terms(const torch::Tensor& r, int64_t k);
 
@@ -52,8 +52,9 @@ std::vector<torch::Tensor> max_pool_terms(const torch::Tensor& r, int64_t k);
 // operation with a rule takes it first), and its other arguments by name (schema_args.h).
 class MutantPass {
  public:
-  MutantPass(const Env& reference, const Env* exact, const PrecomputedTerms& terms, int64_t rows)
-      : reference_(reference), exact_(exact), terms_(terms), rows_(rows) {}
+  MutantPass(const Env& reference, const ReferenceRows& layout, const Env* exact,
+             const PrecomputedTerms& terms, int64_t rows)
+      : reference_(reference), layout_(layout), exact_(exact), terms_(terms), rows_(rows) {}
 
   bool dependent(const Value* v) const { return slots_.count(v) > 0; }
   const Slot& slot(const Value* v) const { return slots_.at(v); }
@@ -67,7 +68,7 @@ class MutantPass {
   bool arguments(const Node* node, size_t first, std::vector<c10::IValue>* out) const;
 
   torch::Tensor reference_output(const Node* node) const {
-    return reference_.at(node->output()).toTensor().narrow(0, 0, 1);
+    return layout_.read(reference_.at(node->output()).toTensor());
   }
 
   // How many changes the pass holds, over all its values.
@@ -140,7 +141,7 @@ class MutantPass {
                                          : in.reference;
   }
 
-  // `v`'s reference value, one row, in float64: as computed before rounding where the
+  // `v`'s reference value, its rows read (layout_), in float64: as computed before rounding where the
   // session kept it (exact_), else the stored value widened. Rules whose change multiplies
   // the reference (products, softmax, smooth activations) read it: a softmax-weighted
   // profile's change moves weight between positions whose logits are in the hundreds, and
@@ -150,6 +151,7 @@ class MutantPass {
   torch::Tensor exact_under(const Value* v, const Slot& in) const;
 
   const Env& reference_;
+  ReferenceRows layout_;
   const Env* exact_;  // may be null
   const PrecomputedTerms& terms_;
   int64_t rows_;

@@ -75,11 +75,11 @@ bool MutantPass::rule_linear_map(Node* node) {
   if (changing < 0) return false;
   const auto out_reference = reference_.at(node->output()).toTensor();
   const auto delta = run_tensor_node(node, std::move(inputs)).to(out_reference.scalar_type());
-  if (out_reference.dim() == 0 || out_reference.size(0) != kReferenceRows ||
-      delta.dim() != out_reference.dim() || delta.size(0) != rows_) {
+  if (!layout_.batched(out_reference) || delta.dim() != out_reference.dim() ||
+      delta.size(0) != rows_) {
     return false;  // the batch dimension did not survive
   }
-  set(node->output(), dense_slot(out_reference.narrow(0, 0, 1), delta));
+  set(node->output(), dense_slot(layout_.read(out_reference), delta));
   return true;
 }
 

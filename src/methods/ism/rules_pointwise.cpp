@@ -118,17 +118,22 @@ bool MutantPass::rule_relu(Node* node) {
     left_to_reader_.insert(node->output());
     return true;
   }
-  if (terms_.count(node)) {  // see relu_terms
+  // See relu_terms: precomputed for a sequence's many substitutions, else (a batch of
+  // sequences, one substitution each) computed under the change alone.
+  torch::Tensor low, high;
+  if (terms_.count(node)) {
     const auto& t = terms_.at(node);
     const auto at = [&](const torch::Tensor& term) {
       return in.kind == Slot::Kind::Window ? reference_rows(term, in.lo, in.width()) : term;
     };
-    auto delta = in.delta + at(t[0]);
-    at::maximum_out(delta, delta, at(t[1]));
-    set(node->output(), like(in, node, delta));
-    return true;
+    low = at(t[0]), high = at(t[1]);
+  } else {
+    const auto r = reference_under(in);
+    low = r.clamp_max(0), high = -r.clamp_min(0);
   }
-  set_nonlinear_change(node, args);
+  auto delta = in.delta + low;
+  at::maximum_out(delta, delta, high);
+  set(node->output(), like(in, node, delta));
   return true;
 }
 

@@ -157,7 +157,9 @@ bool MutantPass::fuses_into_max_pool(Node* relu) const {
   int64_t k = 0;
   const auto dtype = slot(x).delta.scalar_type();
   const bool kernel_dtype = dtype == torch::kFloat || dtype == torch::kDouble;
-  return pool->kind() == c10::aten::max_pool1d && uses.front().offset == 0 && kernel_dtype &&
+  // The fused kernel reads one reference row (ops/relu_max_pool_change.h).
+  return layout_.used == 1 && pool->kind() == c10::aten::max_pool1d && uses.front().offset == 0 &&
+         kernel_dtype &&
          terms_.count(relu) && terms_.at(relu).size() == 3 && pool_kernel(pool, &k);
 }
 
@@ -208,7 +210,7 @@ bool MutantPass::rule_whole_slice(Node* node) {
   if (!is_change(x) || !arguments(node, 1, &args)) return false;
   const auto& reference = slot(x).reference;
   const int64_t dim = dim_of(arg(node, args, "dim"), reference.dim());
-  const int64_t size = dim == 0 ? kReferenceRows : reference.size(dim);
+  const int64_t size = dim == 0 ? layout_.stored : reference.size(dim);
   const auto& start = arg(node, args, "start");
   const auto& end = arg(node, args, "end");
   const bool from_start = start.isNone() || start.toInt() == 0;
