@@ -16,6 +16,7 @@
 #include "common/atomic_output.h"
 #include "common/errors.h"
 #include "export/logo_source.h"
+#include "export/report_seqlets.h"
 #include "formats/hdf5_tensor.h"
 
 namespace seqattr {
@@ -23,6 +24,7 @@ namespace {
 
 constexpr size_t kReportBlockBytes = size_t{8} << 20;
 constexpr size_t kReportChunkCacheBytes = size_t{16} << 20;
+constexpr int64_t kReportedClusters = 5;  // unnamed seqlet clusters shown
 
 std::string fixed_decimals(double value, int decimals) {
   char buffer[64];
@@ -473,8 +475,63 @@ std::string legend() {
 }
 
 // The top sequences by total attribution, each with the logo of a window around its peak.
+// Findings: the seqlets' motifs, then their unnamed clusters, each with its average logo.
+void seqlet_groups_table(Html& html, const std::vector<SeqletGroup>& groups, const std::string& id_prefix) {
+  html.raw("<table>\n<tr><th>name</th><th>seqlets</th><th>mean score</th>"
+           "<th>share of regions</th><th>strongest seqlet</th></tr>\n");
+  for (const auto& g : groups) {
+    html.raw("<tr><td>").text(g.name).raw("</td><td class=\"num\">" + std::to_string(g.count) +
+             "</td><td class=\"num\">" + number(g.mean_score) + "</td><td class=\"num\">" +
+             fixed_decimals(100 * g.region_share, 1) + "%</td><td class=\"mono\">")
+        .text(g.consensus)
+        .raw("</td></tr>\n");
+  }
+  html.raw("</table>\n");
+  for (size_t i = 0; i < groups.size(); ++i) {
+    LogoStyle style;
+    style.standalone = false;
+    style.id_prefix = id_prefix + std::to_string(i + 1) + "-";
+    style.column_width = 16;
+    style.plot_height = 120;
+    html.raw("<div class=\"figure\">\n").raw(logo_svg(groups[i].logo, style)).raw("</div>\n");
+  }
+}
+
+void findings_section(Html& html, const LogoSource& source, const std::vector<PlacedSeqlet>& seqlets,
+                      const std::string& bed) {
+  const auto motifs = motif_groups(seqlets, source);
+  int64_t named = 0;
+  for (const auto& g : motifs) named += g.count;
+  html.raw("<h2>Motifs</h2>\n");
+  html.tag("p", std::to_string(seqlets.size()) + " seqlets in " + base_name(bed) + ", " +
+                    std::to_string(named) + " named after a motif. Per motif: its seqlets, their "
+                    "mean score (summed attribution), the share of the " +
+                    std::to_string(source.sequences()) + " regions holding at least one, and the "
+                    "mean attributions of its strongest seqlets (up to 200), aligned at their centres, those "
+                    "matched on the minus strand reverse-complemented.",
+           "note");
+  if (motifs.empty()) {
+    html.tag("p", "No seqlet is named after a motif (seqattr seqlets --motifs names them).", "note");
+  } else {
+    seqlet_groups_table(html, motifs, "motif");
+  }
+  const auto clusters = unnamed_clusters(seqlets, source, kReportedClusters);
+  html.raw("<h2>Unnamed seqlet clusters</h2>\n");
+  html.tag("p", "Seqlets no motif names, clustered by sequence (either strand, ungapped, 85% "
+                "identity over at least 3/4 of the shorter and 8 bases; the strongest first, one "
+                "sign a cluster); the " + std::to_string(kReportedClusters) + " largest with "
+                "three or more.",
+           "note");
+  if (clusters.empty()) {
+    html.tag("p", "No three unnamed seqlets cluster.", "note");
+  } else {
+    seqlet_groups_table(html, clusters, "cluster");
+  }
+}
+
 int64_t top_section(Html& html, const LogoSource& source, const ReportOptions& options,
-                    const std::vector<double>& totals, const Predictions& predictions) {
+                    const std::vector<double>& totals, const Predictions& predictions,
+                    const std::vector<PlacedSeqlet>& seqlets) {
   const int64_t n = source.sequences(), length = source.length();
   const int64_t k = std::min(options.top, n);
   const int64_t window =
@@ -518,7 +575,15 @@ int64_t top_section(Html& html, const LogoSource& source, const ReportOptions& o
     style.id_prefix = "top" + std::to_string(rank + 1) + "-";
     style.column_width = 11;
     style.plot_height = 150;
-    const Logo logo = source.logo(row, values, start, start + window, false);
+    Logo logo = source.logo(row, values, start, start + window, false);
+    for (const auto& seqlet : seqlets) {  // the named ones: unnamed marks would bury them
+      if (seqlet.row != row || seqlet.motif == "." || seqlet.end <= start ||
+          seqlet.start >= start + window) {
+        continue;
+      }
+      logo.marks.push_back({seqlet.start - start, seqlet.end - start,
+                            seqlet.motif + (seqlet.reverse ? " (-)" : " (+)")});
+    }
     entries.push_back({row, start, source.name(row), source.region(row), logo_svg(logo, style)});
   }
 
@@ -574,6 +639,11 @@ ReportSummary write_report(const ReportOptions& options) {
                     std::to_string(source.length()) + " bp" +
                     (method.empty() ? std::string() : ", method " + method) + ".",
            "note");
+  std::vector<PlacedSeqlet> seqlets;
+  if (!options.seqlets.empty()) {
+    seqlets = read_placed_seqlets(options.seqlets, source);
+    findings_section(html, source, seqlets, options.seqlets);
+  }
   const auto parameters = read_parameters(file);
   run_section(html, source, stored_type, parameters);
   parameters_section(html, file, parameters, method);
@@ -588,7 +658,7 @@ ReportSummary write_report(const ReportOptions& options) {
   statistics_table(html, total_summary, {0.05, 0.25, 0.5, 0.75, 0.95});
 
   ReportSummary summary{source.sequences(), source.length(), 0};
-  summary.logos = top_section(html, source, options, totals, predictions);
+  summary.logos = top_section(html, source, options, totals, predictions, seqlets);
   delta_section(html, source, method, parameters);
   html.raw("<p class=\"note\">Made by ")
       .text("seqattr " + std::string(SEQATTR_VERSION))

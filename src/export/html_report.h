@@ -1,6 +1,6 @@
 #pragma once
-// A self-contained HTML report of a seqattr output: run description and parameters, a
-// histogram of the target's predictions and of the total attribution per sequence, the
+// A self-contained HTML report of a seqattr output: with seqlets, the motifs they found first;
+// then run description and parameters, a histogram of the target's predictions and of the total attribution per sequence, the
 // sequences of highest total attribution with their logos, and the convergence deltas.
 // One file: CSS inline, figures inline SVG, no scripts, nothing fetched from anywhere.
 #include <cstdint>
@@ -14,6 +14,7 @@ struct ReportOptions {
   int64_t top = 5;       // sequences shown with logos, by total attribution
   int64_t window = 100;  // bp of each logo, around the largest |attribution|; 0: all
   int64_t bins = 40;     // of each histogram
+  std::string seqlets;   // a BED from `seqattr seqlets` on this input: the report opens with them
 };
 
 struct ReportSummary {

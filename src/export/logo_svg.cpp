@@ -121,6 +121,7 @@ class SvgWriter {
          << "\" fill=\"#ffffff\"/>\n";
     titles();
     grid();
+    marks();
     letters();
     y_axis();
     x_axis();
@@ -197,6 +198,23 @@ class SvgWriter {
       out_ << "<line x1=\"" << fixed(kMarginLeft, 2) << "\" x2=\""
            << fixed(kMarginLeft + plot_width_, 2) << "\" y1=\"" << fixed(y(v), 2) << "\" y2=\""
            << fixed(y(v), 2) << "\"/>\n";
+    }
+    out_ << "</g>\n";
+  }
+
+  // Bands behind the letters, clipped to the window, each labelled at the plot's top.
+  void marks() {
+    if (logo_.marks.empty()) return;
+    out_ << "<g class=\"marks\">\n";
+    for (const auto& mark : logo_.marks) {
+      const int64_t from = std::max<int64_t>(0, mark.start), to = std::min(logo_.width, mark.end);
+      if (to <= from) continue;
+      const double x = column_x(from), w = column_x(to) - x;
+      out_ << "<rect x=\"" << fixed(x, 2) << "\" y=\"" << fixed(kMarginTop, 2) << "\" width=\""
+           << fixed(w, 2) << "\" height=\"" << fixed(style_.plot_height, 2)
+           << "\" fill=\"#fff2b3\"><title>" << xml_escape(mark.label) << "</title></rect>\n"
+           << "<text x=\"" << fixed(x + 2, 2) << "\" y=\"" << fixed(kMarginTop + 11, 2)
+           << "\" font-size=\"10\" fill=\"#7a5c00\">" << xml_escape(mark.label) << "</text>\n";
     }
     out_ << "</g>\n";
   }

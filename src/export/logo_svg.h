@@ -23,6 +23,13 @@ struct Logo {
   int64_t first_label = 0;
   std::string x_caption;  // e.g. "position in chr1 (1-based)"
   std::string y_caption;  // e.g. "attribution"
+  // Stretches to mark (seqlets): a shaded band behind positions [start, end) of the window,
+  // labelled at the top.
+  struct Mark {
+    int64_t start = 0, end = 0;
+    std::string label;
+  };
+  std::vector<Mark> marks;
 };
 
 struct LogoStyle {

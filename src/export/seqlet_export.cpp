@@ -1,5 +1,7 @@
 #include "export/seqlet_export.h"
 
+#include <ATen/Parallel.h>
+
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include "common/atomic_output.h"
 #include "common/errors.h"
 #include "common/hdf5.h"
+#include "core/device.h"
 #include "export/motif_scanner.h"
 #include "formats/hdf5_tensor.h"
 #include "formats/meme.h"
@@ -126,6 +129,7 @@ bool read_found(std::istream& in, Found& f) {
 
 SeqletSummary export_seqlets(const SeqletExportOptions& o) {
   check_seqlet_options(o.seqlets);
+  const ScopedThreadCount threads(effective_threads(o.threads));
   SeqletInput in = open_seqlet_input(o);
   AtomicOutput output(o.output, {{"input", o.input}});
   SeqletNull positive(o.seqlets), negative(o.seqlets);
@@ -176,23 +180,42 @@ SeqletSummary export_seqlets(const SeqletExportOptions& o) {
       const auto offsets = in.genomic ? h5::read_rows(starts.get(), at, count, torch::kInt64)
                                       : torch::zeros({static_cast<int64_t>(count)}, torch::kInt64);
       const auto minus = x.neg();
-      for (int64_t r = 0; r < x.size(0); ++r) {
+      // Rows are called and their seqlets compared with the motifs in parallel (each row's
+      // alone: the null and the scanner are read-only); duplicates are dropped and seqlets
+      // written in row order after.
+      struct RowSeqlets {
         std::vector<std::pair<Seqlet, bool>> found;  // (seqlet, negative)
-        for (const auto& s : call_seqlets(x[r].data_ptr<float>(), in.length, first + r, positive, o.seqlets)) {
-          found.push_back({s, false});
+        std::vector<MotifMatch> matches;             // with --motifs, one per seqlet
+        std::string window;
+      };
+      std::vector<RowSeqlets> called(static_cast<size_t>(x.size(0)));
+      at::parallel_for(0, x.size(0), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          auto& row = called[static_cast<size_t>(r)];
+          for (const auto& s : call_seqlets(x[r].data_ptr<float>(), in.length, first + r, positive, o.seqlets)) {
+            row.found.push_back({s, false});
+          }
+          for (auto s : call_seqlets(minus[r].data_ptr<float>(), in.length, first + r, negative, o.seqlets)) {
+            s.attribution = -s.attribution;
+            row.found.push_back({s, true});
+          }
+          std::sort(row.found.begin(), row.found.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
+          });
+          row.window = window_bases(letters[r]);
+          if (!scanner) continue;
+          for (const auto& found : row.found) {
+            row.matches.push_back(scanner->best(row.window, found.first.start, found.first.end));
+          }
         }
-        for (auto s : call_seqlets(minus[r].data_ptr<float>(), in.length, first + r, negative, o.seqlets)) {
-          s.attribution = -s.attribution;
-          found.push_back({s, true});
-        }
-        std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-          return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
-        });
+      });
+      for (int64_t r = 0; r < x.size(0); ++r) {
+        const auto& row = called[static_cast<size_t>(r)];
         std::set<Key> here;
         const int64_t offset = offsets[r].item<int64_t>();
         const auto& label = labels[static_cast<size_t>(r)];
-        const std::string window = window_bases(letters[r]);
-        for (const auto& [s, is_negative] : found) {
+        for (size_t i = 0; i < row.found.size(); ++i) {
+          const auto& [s, is_negative] = row.found[i];
           const Key key{label, offset + s.start, offset + s.end, is_negative};
           bool seen = false;
           for (const auto& w : recent) seen = seen || w.count(key);
@@ -203,9 +226,9 @@ SeqletSummary export_seqlets(const SeqletExportOptions& o) {
           }
           ++(is_negative ? summary.negative : summary.positive);
           Found f{label, offset + s.start, offset + s.end, s.attribution, s.p_value, {},
-                  window.substr(static_cast<size_t>(s.start), static_cast<size_t>(s.end - s.start))};
+                  row.window.substr(static_cast<size_t>(s.start), static_cast<size_t>(s.end - s.start))};
           if (scanner) {
-            f.match = scanner->best(window, s.start, s.end);
+            f.match = row.matches[i];
             motif_p.push_back(f.match.p_value);
           }
           write_found(found_out, f);

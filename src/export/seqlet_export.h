@@ -15,6 +15,7 @@ struct SeqletExportOptions {
   SeqletOptions seqlets;
   std::string motifs;            // MEME file; empty: seqlets are not named
   double motif_threshold = 0.05;  // a seqlet is named when its best motif's q-value is at most this
+  int threads = 0;                // rows called at once (0: as attribute's --threads 0)
 };
 
 struct SeqletSummary {

@@ -287,6 +287,30 @@ double time_it(const torch::Device& device, const std::function<void()>& work) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The machine's attainable rate for this device and thread count: the best of 3 float32
+// square matrix products (2,048 on a CPU, 8,192 on a GPU), after one untimed. Measured once per
+// (device, threads) in the process: it is each row's ceiling.
+double gemm_flops_per_second(const torch::Device& device) {
+  static std::map<std::pair<std::string, int>, double> measured;
+  const auto key = std::make_pair(device.str(), torch::get_num_threads());
+  const auto found = measured.find(key);
+  if (found != measured.end()) return found->second;
+  torch::NoGradGuard no_grad;
+  const int64_t n = device.is_cuda() ? 8192 : 2048;
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
+  auto c = torch::empty({n, n}, options);
+  torch::mm_out(c, a, b);
+  double best = 0;
+  for (int i = 0; i < 3; ++i) {
+    const double seconds = time_it(device, [&] { torch::mm_out(c, a, b); });
+    best = std::max(best, 2.0 * static_cast<double>(n) * static_cast<double>(n) *
+                              static_cast<double>(n) / std::max(seconds, 1e-12));
+  }
+  measured[key] = best;
+  return best;
+}
+
 struct Stats {
   double mean = 0, sd = 0;  // sample standard deviation; 0 for one value
 };
@@ -429,6 +453,12 @@ BenchRow run_combination(const Context& c, const std::shared_ptr<Model>& model,
     row.flops_per_second_mean = row.method_flops_per_sequence * rate.mean;
     row.flops_per_second_sd = row.method_flops_per_sequence * rate.sd;
   }
+  if (o.profile > 0) {
+    row.profile = profile_ops([&] { synchronize(device); run_once(); synchronize(device); });
+    if (static_cast<int64_t>(row.profile.size()) > o.profile) row.profile.resize(static_cast<size_t>(o.profile));
+  }
+  row.gemm_flops_per_second = gemm_flops_per_second(device);
+  if (row.flops_per_second_mean >= 0) row.gemm_fraction = row.flops_per_second_mean / row.gemm_flops_per_second;
   row.peak_rss_mib = peak_rss_mib();
   row.peak_rss_scope = rss_reset ? "combination" : "process";
   row.cuda_peak_mib = cuda_peak_mib(device);
@@ -552,8 +582,8 @@ std::string si(double value) {
 
 const char* const kMarkdownHeader =
     "| method | settings | device | precision | threads | batch | seq/s | bases/s | FLOP/seq | "
-    "FLOP/s | peak RSS MiB | CUDA peak MiB |\n"
-    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    "FLOP/s | of GEMM | peak RSS MiB | CUDA peak MiB |\n"
+    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
 
 std::string markdown_row(const BenchRow& r) {
   std::ostringstream out;
@@ -563,7 +593,8 @@ std::string markdown_row(const BenchRow& r) {
       << with_sd(r.bases_per_second_mean, r.bases_per_second_sd) << " | "
       << si(r.method_flops_per_sequence) << " | "
       << (r.flops_per_second_mean < 0 ? "-" : with_sd(r.flops_per_second_mean, r.flops_per_second_sd))
-      << " | " << fixed(r.peak_rss_mib, 1) << " | "
+      << " | " << (r.gemm_fraction < 0 ? "-" : fixed(r.gemm_fraction, 2)) << " | "
+      << fixed(r.peak_rss_mib, 1) << " | "
       << (r.cuda_peak_mib < 0 ? "-" : fixed(r.cuda_peak_mib, 1)) << " |\n";
   return out.str();
 }
@@ -594,6 +625,9 @@ std::string markdown_notes(const std::vector<BenchRow>& rows) {
          "graph)\n";
   out << "- FLOP/seq: the method's, forward FLOPs × (forward rows + 2 × backward rows) per "
          "sequence; FLOP/s = FLOP/seq × seq/s\n";
+  out << "- of GEMM: FLOP/s over the machine's ceiling measured in this run, a float32 square "
+         "matrix product (2,048 on a CPU, 8,192 on a GPU; best of 3) on the same device and "
+         "threads: " << si(first.gemm_flops_per_second) << "FLOP/s for the first row's\n";
   if (!ism_settings.empty()) {
     out << "- ism: " << ism_settings << "; only the central --ism-window positions (default "
            "100; 0: all 3·L substitutions); FLOPs count the naive 1 + 3·W mutant rows, so with "
@@ -606,6 +640,24 @@ std::string markdown_notes(const std::vector<BenchRow>& rows) {
   out << "- timing: " << joined(timings) << "; peak RSS per " << scope
       << (scope == "combination" ? " (VmHWM reset before each)" : " (the process's peak so far)")
       << "\n";
+  return out.str();
+}
+
+// With --profile: each row's top operators in one run, by self time (core/op_profile.h).
+std::string markdown_profiles(const std::vector<BenchRow>& rows) {
+  std::ostringstream out;
+  for (const auto& r : rows) {
+    if (r.profile.empty()) continue;
+    double run_ms = 0;
+    for (const auto& op : r.profile) run_ms = std::max(run_ms, op.total_ms);
+    out << "\n### Where the time goes: " << r.method << " (" << r.settings << "), batch "
+        << r.batch_size << ", one run of " << r.sequences << " sequences\n\n"
+        << "| operator | calls | self ms | total ms |\n| --- | ---: | ---: | ---: |\n";
+    for (const auto& op : r.profile) {
+      out << "| " << op.name << " | " << op.calls << " | " << fixed(op.self_ms, 1) << " | "
+          << fixed(op.total_ms, 1) << " |\n";
+    }
+  }
   return out.str();
 }
 
@@ -640,6 +692,8 @@ nlohmann::ordered_json to_json(const BenchRow& r) {
   j["bases_per_second_sd"] = r.bases_per_second_sd;
   j["flops_per_second_mean"] = known(r.flops_per_second_mean);
   j["flops_per_second_sd"] = known(r.flops_per_second_sd);
+  j["gemm_flops_per_second"] = r.gemm_flops_per_second;
+  j["gemm_fraction"] = known(r.gemm_fraction);
   j["peak_rss_mib"] = r.peak_rss_mib;
   j["peak_rss_scope"] = r.peak_rss_scope;
   j["cuda_peak_mib"] = known(r.cuda_peak_mib);
@@ -676,7 +730,7 @@ void BenchWriter::add(const BenchRow& row) {
 
 void BenchWriter::finish() {
   if (format_ == "json") out_ << (rows_.empty() ? "[]\n" : "\n]\n");
-  if (format_ == "md" && !rows_.empty()) out_ << markdown_notes(rows_);
+  if (format_ == "md" && !rows_.empty()) out_ << markdown_notes(rows_) << markdown_profiles(rows_);
   out_.flush();
 }
 

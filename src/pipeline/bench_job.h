@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/device_choice.h"
+#include "core/op_profile.h"
 #include "methods/method.h"
 
 namespace seqattr {
@@ -54,6 +55,7 @@ struct BenchOptions {
   int64_t ism_window = 100;  // ism: the central W positions; 0 or >= L: the whole sequence
   std::string ism_mode = "auto";
   std::string format = "md";  // md | csv | json
+  int64_t profile = 0;  // > 0: after the timed runs, one more under the profiler; its top operators
 };
 
 // The lists and names of BenchOptions, parsed once (validate).
@@ -93,12 +95,15 @@ struct BenchRow {
   double sequences_per_second_mean = 0, sequences_per_second_sd = 0;
   double bases_per_second_mean = 0, bases_per_second_sd = 0;
   double flops_per_second_mean = -1, flops_per_second_sd = -1;  // -1: unknown FLOPs
+  double gemm_flops_per_second = 0;  // the ceiling: a float32 GEMM on the same device and threads
+  double gemm_fraction = -1;         // flops_per_second_mean / gemm_flops_per_second; -1: unknown
   double peak_rss_mib = 0;
   std::string peak_rss_scope;     // "combination" (VmHWM reset before it) or "process"
   double cuda_peak_mib = -1;      // peak allocated by LibTorch's CUDA allocator; -1 on CPU
   std::string timing;             // "cuda_events" | "steady_clock"
   std::string libtorch_version;
   std::string seqattr_version;
+  std::vector<OpTime> profile;  // with --profile: the top operators of one run, by self time
 };
 
 // Runs every combination, handing each row to `report` as it finishes.

@@ -22,12 +22,13 @@ FIELDS = ["model", "method", "settings", "device", "device_name", "cpu_model", "
           "forward_flops_per_sequence", "method_flops_per_sequence", "seconds_mean",
           "seconds_sd", "sequences_per_second_mean", "sequences_per_second_sd",
           "bases_per_second_mean", "bases_per_second_sd", "flops_per_second_mean",
-          "flops_per_second_sd", "peak_rss_mib", "peak_rss_scope", "cuda_peak_mib", "timing",
+          "flops_per_second_sd", "gemm_flops_per_second", "gemm_fraction", "peak_rss_mib", "peak_rss_scope", "cuda_peak_mib", "timing",
           "libtorch_version", "seqattr_version"]
 POSITIVE = ["threads", "batch_size", "sequences", "length", "repetitions",
             "forward_rows_per_sequence", "forward_flops_per_sequence",
             "method_flops_per_sequence", "seconds_mean", "sequences_per_second_mean",
-            "bases_per_second_mean", "flops_per_second_mean", "peak_rss_mib"]
+            "bases_per_second_mean", "flops_per_second_mean", "gemm_flops_per_second",
+            "gemm_fraction", "peak_rss_mib"]
 SPREADS = ["seconds_sd", "sequences_per_second_sd", "bases_per_second_sd", "flops_per_second_sd"]
 
 # mini_bpnet at L = 160, by hand (as tests/unit/test_model_flops.cpp): 2 x MACs of iconv,
@@ -85,6 +86,11 @@ class Bench(TempDirTest):
             self.assertAlmostEqual(row["flops_per_second_mean"],
                                    row["method_flops_per_sequence"] * row["sequences_per_second_mean"],
                                    delta=1e-6 * row["flops_per_second_mean"])
+            # The ceiling is measured once per device and thread count: one value for the run.
+            self.assertEqual(row["gemm_flops_per_second"], self.rows[0]["gemm_flops_per_second"])
+            self.assertAlmostEqual(row["gemm_fraction"],
+                                   row["flops_per_second_mean"] / row["gemm_flops_per_second"],
+                                   delta=1e-9 * row["gemm_fraction"])
 
     def test_csv_and_markdown(self):
         small = SWEEP[:SWEEP.index("--methods")] + [
@@ -112,8 +118,23 @@ class Bench(TempDirTest):
             self.assertIn("±", record["seq/s"])
             self.assertGreater(float(record["seq/s"].split()[0]), 0)
             self.assertEqual(record["CUDA peak MiB"], "-")
+            self.assertGreater(float(record["of GEMM"]), 0)
         self.assertIn("LibTorch", md)
+        self.assertIn("of GEMM: FLOP/s over the machine's ceiling", md)
         self.assertIn("--ism-window", md)
+
+
+class BenchProfile(TempDirTest):
+    def test_top_operators(self):
+        md = run("bench", "--model", MODEL, "--length", "160", "--methods", "deeplift_shap",
+                 "--n-shuffles", "4", "-r", "1", "--sequences", "2", "--device", "cpu",
+                 "--threads", "1", "--profile", "5").stdout
+        part = md[md.index("### Where the time goes: deeplift_shap"):]
+        rows = [l for l in part.splitlines() if l.startswith("| ") and "---" not in l][1:]
+        self.assertEqual(len(rows), 5)
+        selfs = [float(r.strip("|").split("|")[2]) for r in rows]
+        self.assertEqual(selfs, sorted(selfs, reverse=True))
+        self.assertTrue(any("conv" in r for r in rows), rows)  # a convolutional model
 
 
 class BenchErrors(TempDirTest):

@@ -3,6 +3,7 @@
 Fixture: tests/data/make_seqlets_fixtures.py (tangermeme 1.4 recursive_seqlets on attributions
 with planted stretches of both signs; tests/data/seqlets/)."""
 import os
+import re
 
 import h5py
 import numpy as np
@@ -131,6 +132,63 @@ class Naming(TempDirTest):
         self.assertGreaterEqual(recall, 0.8)
         self.assertGreaterEqual(f1, 0.68)
         self.assertGreaterEqual(named, 0.85)
+        self.check_report(dls, bed, windows, rows)
+
+    def check_report(self, dls, bed, windows, rows):
+        """`report --seqlets` opens with the motifs: counts, mean scores and shares of regions as
+        the BED gives them, one average logo each; named seqlets marked on the top logos. With
+        GATA's names removed, its seqlets come back as the largest unnamed clusters."""
+        html = self.path("report.html")
+        run("report", dls, "--output", html, "--seqlets", bed, "--top", "3")
+        with open(html) as f:
+            text = f.read()
+        self.assertEqual(re.findall(r"<h2>([^<]*)</h2>", text)[:3],
+                         ["Motifs", "Unnamed seqlet clusters", "Run"])
+        motifs_part = text[text.index("<h2>Motifs"):text.index("<h2>Unnamed")]
+        table = re.findall(r'<tr><td>([^<]*)</td><td class="num">(\d+)</td><td class="num">([^<]*)</td>'
+                           r'<td class="num">([^<]*)%</td>', motifs_part)
+        length = 1000
+
+        def row_of(r):  # the window whose centre is nearest the seqlet's (ties: the first)
+            s, e = int(r[1]), int(r[2])
+            fits = [(abs(2 * w + length - s - e), w, i) for i, (c, w) in enumerate(windows)
+                    if c == r[0] and w <= s and e <= w + length]
+            return min(fits)[2]
+
+        named = {}
+        for r in rows:
+            if r[3] != ".":
+                named.setdefault(r[3], []).append(r)
+        self.assertEqual(sorted(t[0] for t in table), sorted(named))
+        for name, count, mean, share in table:
+            members = named[name]
+            self.assertEqual(int(count), len(members))
+            self.assertAlmostEqual(float(mean), np.mean([float(r[4]) for r in members]),
+                                   delta=1e-5 * max(1, abs(float(mean))))
+            regions = len({row_of(r) for r in members}) / len(windows)
+            self.assertAlmostEqual(float(share), 100 * regions, delta=0.051)
+        self.assertEqual(len(re.findall(r"<svg class=\"logo\"", motifs_part)), len(named))
+        top = text[text.index("<h2>Top"):]
+        self.assertIn('class="marks"', top)
+        self.assertTrue(any(f">{name} (" in top for name in named))
+        # GATA unnamed: the largest positive clusters are GATA's seqlets (GATA or, reversed, TATC).
+        renamed = self.write("unnamed.bed", "".join(
+            "\t".join(r[:3] + ["." if r[3] == "GATA" else r[3]] + r[4:]) + "\n"
+            for r in [["#chrom", "start", "end", "name", "score", "strand", "p_value",
+                       "motif_p_value", "motif_q_value", "sequence"]] + rows))
+        run("report", dls, "--output", html, "--seqlets", renamed, "--top", "0")
+        with open(html) as f:
+            text = f.read()
+        clusters = re.findall(r'<tr><td>cluster \d+</td><td class="num">(\d+)</td><td class="num">([^<]*)</td>'
+                              r'<td class="num">[^<]*</td><td class="mono">([^<]*)</td>', text)
+        positive = [c for c in clusters if float(c[1]) > 0]
+        self.assertGreaterEqual(len(positive), 2)
+        for count, _, consensus in positive[:2]:
+            self.assertTrue("GATA" in consensus or "TATC" in consensus, consensus)
+        # A malformed BED: an error naming the line, no report.
+        bad = self.write("bad.bed", "chr1\t10\tx\tGATA\t1\t+\t0.1\t.\t.\tACGT\n")
+        expect_cli_error(self, ["report", dls, "--output", self.path("bad.html"), "--seqlets", bad],
+                         "--seqlets", "line 1", outputs=[self.path("bad.html")])
 
     def test_malformed_meme_files(self):
         bad = {

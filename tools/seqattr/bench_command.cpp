@@ -36,6 +36,10 @@ void declare_options(CLI::App* cmd, BenchOptions& o, bool& verbose) {
                   "ism: score the central W positions (0: the whole sequence, 3·L mutants)");
   cmd->add_option("--ism-mode", o.ism_mode, "ism: naive, fast or auto");
   cmd->add_option("-o,--output", o.format, "Output format on stdout: md, csv or json");
+  cmd->add_option("--profile", o.profile,
+                  "After the timed runs, one more under LibTorch's profiler: print its N "
+                  "operators of most self time (md output)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000}));
   cmd->add_flag("--verbose,-v", verbose, "Debug logging");
 }
 

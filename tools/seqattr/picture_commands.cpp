@@ -31,6 +31,10 @@ void declare_options(CLI::App* cmd, ReportOptions& o) {
       ->check(at_least(0));
   cmd->add_option("--bins", o.bins, "Bins of each histogram")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  cmd->add_option("--seqlets", o.seqlets,
+                  "BED from `seqattr seqlets` on this input: the report opens with its motifs "
+                  "(count, mean score, share of regions, average logo), then unnamed seqlet "
+                  "clusters, and marks seqlets on the logos");
 }
 
 }  // namespace
@@ -57,7 +61,7 @@ Command report_command(CLI::App& app) {
   auto* cmd = add_command(app, "report", "Write a self-contained HTML report of an output");
   cmd->footer(
       "One HTML file with everything inline (CSS, SVG figures; no scripts, no links to fetch): "
-      "run parameters, a histogram of the target's predictions and of the total attribution "
+      "with --seqlets the motifs found first, then run parameters, a histogram of the target's predictions and of the total attribution "
       "per sequence, the --top sequences by total attribution with their logos, and a summary "
       "of the convergence deltas. /attributions is read a block of rows at a time.");
   declare_options(cmd, *options);

@@ -22,6 +22,7 @@ Command seqlets_command(CLI::App& app) {
   cmd->add_option("--motifs", o->motifs, "Motif database (MEME text format) to name the seqlets after");
   cmd->add_option("--motif-threshold", o->motif_threshold,
                   "Name a seqlet when its best motif's q-value (Benjamini-Hochberg) is at most this");
+  cmd->add_option("--threads", o->threads, "Rows called at once (0: one per core)");
   return {cmd, [o] {
             log::configure(log::Level::Info);
             const auto s = export_seqlets(*o);
