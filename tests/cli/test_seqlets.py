@@ -25,7 +25,7 @@ def read_bed(path):
 class Seqlets(TempDirTest):
     def test_same_seqlets_as_tangermeme(self):
         out = self.path("seqlets.bed")
-        run("seqlets", FIXTURE, "--output", out)
+        run("seqlets", FIXTURE, "--output", out, "--threshold", "0.01")  # tangermeme's default
         header, rows = read_bed(out)
         self.assertEqual(header, "#chrom\tstart\tend\tname\tscore\tstrand\tp_value\t"
                                  "motif_p_value\tmotif_q_value\tsequence")
@@ -99,10 +99,14 @@ MEME = os.path.join(MODELS, "synthetic", "motifs.meme")
 
 class Naming(TempDirTest):
     def test_planted_sites_found_and_named(self):
-        """The issue's measure on a genome seed nothing was tuned on (33): DeepLIFT-SHAP of the
-        default model over peaks with strong planted sites (as its held-out set)."""
+        """The issue's measure on a genome seed nothing was tuned on (45; the default
+        --threshold was chosen on seed 21, and seed 33, this test's before, was looked at while
+        choosing): DeepLIFT-SHAP of the default model over peaks with strong planted sites (as
+        its held-out set). Measured here: recall 0.840, precision 0.626, F1 0.717, naming 0.997;
+        tangermeme's recursive_seqlets with its defaults on the same attributions: F1 0.704
+        (bench/seqlets_f1.py --seed 45)."""
         subprocess.run([sys.executable, os.path.join(MODELS, "synthetic", "make_genome.py"),
-                        "--out-dir", self.tmp, "--seed", "33", "--scale", "0.5",
+                        "--out-dir", self.tmp, "--seed", "45", "--scale", "0.5",
                         "--min-motif-score", "850"], check=True, capture_output=True)
         with open(self.path("peaks.narrowPeak")) as f:
             peaks = self.write("peaks.bed", "".join(f.readlines()[:120]))

@@ -14,7 +14,9 @@ Command seqlets_command(CLI::App& app) {
                           "negative) in an output and write them as BED");
   cmd->fallthrough();
   add_input_and_output(cmd, o->input, o->output, "BED file to write (BED6+, header line)");
-  cmd->add_option("--threshold", o->seqlets.threshold, "p-value threshold of a seqlet and of all its sub-spans");
+  cmd->add_option("--threshold", o->seqlets.threshold,
+                  "p-value threshold of a seqlet and of all its sub-spans (tangermeme's default "
+                  "is 0.01: give it to get tangermeme's seqlets)");
   cmd->add_option("--min-length", o->seqlets.min_length, "Shortest seqlet");
   cmd->add_option("--max-length", o->seqlets.max_length, "Longest seqlet");
   cmd->add_option("--flank", o->seqlets.flank, "Bases added to both ends after calling");
