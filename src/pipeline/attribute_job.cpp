@@ -410,6 +410,9 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
               "' left by an interrupted run");
   }
   StageTimes times;
+  // Everything before the first batch: metadata, the model's load and adaptation, its hash,
+  // the output probe, the method's preparation (graph rewrites), the run plan.
+  const double setup = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto part_paths = compute_parts(job, plan, store, &summary, &times);
 
   Stopwatch assembly;
@@ -421,7 +424,8 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
                   sequences);
   store.remove();
   times.assemble = assembly.lap();
-  log::debug(c10::str("seconds by stage: read sequences ", times.read, ", compute ", times.compute,
+  log::debug(c10::str("seconds by stage: setup before the first batch ", setup, ", read sequences ",
+                      times.read, ", compute ", times.compute,
                       ", write parts ", times.write, ", assemble output ", times.assemble));
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
