@@ -476,7 +476,13 @@ std::string legend() {
 
 // The top sequences by total attribution, each with the logo of a window around its peak.
 // Findings: the seqlets' motifs, then their unnamed clusters, each with its average logo.
-void seqlet_groups_table(Html& html, const std::vector<SeqletGroup>& groups, const std::string& id_prefix) {
+// The groups' table and logos, or `none` as a note when there are no groups.
+void seqlet_groups_table(Html& html, const std::vector<SeqletGroup>& groups, const std::string& id_prefix,
+                         const std::string& none) {
+  if (groups.empty()) {
+    html.tag("p", none, "note");
+    return;
+  }
   html.raw("<table>\n<tr><th>name</th><th>seqlets</th><th>mean score</th>"
            "<th>share of regions</th><th>strongest seqlet</th></tr>\n");
   for (const auto& g : groups) {
@@ -510,11 +516,8 @@ void findings_section(Html& html, const LogoSource& source, const std::vector<Pl
                     "mean attributions of its strongest seqlets (up to 200), aligned at their centres, those "
                     "matched on the minus strand reverse-complemented.",
            "note");
-  if (motifs.empty()) {
-    html.tag("p", "No seqlet is named after a motif (seqattr seqlets --motifs names them).", "note");
-  } else {
-    seqlet_groups_table(html, motifs, "motif");
-  }
+  seqlet_groups_table(html, motifs, "motif",
+                      "No seqlet is named after a motif (seqattr seqlets --motifs names them).");
   const auto clusters = unnamed_clusters(seqlets, source, kReportedClusters);
   html.raw("<h2>Unnamed seqlet clusters</h2>\n");
   html.tag("p", "Seqlets no motif names, clustered by sequence (either strand, ungapped, 85% "
@@ -522,11 +525,7 @@ void findings_section(Html& html, const LogoSource& source, const std::vector<Pl
                 "sign a cluster); the " + std::to_string(kReportedClusters) + " largest with "
                 "three or more.",
            "note");
-  if (clusters.empty()) {
-    html.tag("p", "No three unnamed seqlets cluster.", "note");
-  } else {
-    seqlet_groups_table(html, clusters, "cluster");
-  }
+  seqlet_groups_table(html, clusters, "cluster", "No three unnamed seqlets cluster.");
 }
 
 int64_t top_section(Html& html, const LogoSource& source, const ReportOptions& options,

@@ -203,7 +203,6 @@ bool is_snv(const Variant& v) {
   return v.ref.size() == 1 && v.alt.size() == 1 && v.ref != "N" && v.alt != "N";
 }
 
-
 struct WindowPredictions {
   torch::Tensor ref, alt;  // (S, T)
   torch::Tensor score;     // (S,): alt - ref on the target
