@@ -100,7 +100,9 @@ def main():
     bed = os.path.join(tmp, "peaks.bed")
     with open(bed, "w") as f:
         f.writelines(peaks)
-    attributions = os.path.join(tmp, "dls.h5")
+    # Named by what made it, so that --keep never reuses another genome's attributions.
+    attributions = os.path.join(tmp, f"dls-seed{args.seed}-motif{args.min_motif_score}-"
+                                     f"peaks{args.peaks}-shuffles{args.shuffles}.h5")
     if not os.path.exists(attributions):
         subprocess.run([args.seqattr, "attribute", "--quiet", "--model",
                         os.path.join(ROOT, "models", "default", "seqattr_bpnet.pt"), "--bed", bed,
