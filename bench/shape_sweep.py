@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""bench/peers.py over model shapes: seqattr against Captum (IG) and tangermeme (DeepLIFT-SHAP,
+ISM) on bpnet-lite BPNets of several sizes, one table.
+
+    /tmp/tvenv/bin/python bench/shape_sweep.py [--shapes 32x6,64x8,512x8] [--methods ig,deeplift_shap]
+        [--threads 2] [--sequences 8] [--out results.md]
+
+Each shape FxN is bpnet-lite's own BPNet(n_filters=F, n_layers=N, n_control_tracks=0) with random
+weights (torch seed 0), traced on a 2,114-bp input with its counts head as the output (the
+peers take one output tensor), saved to a temporary TorchScript file. bench/peers.py then runs
+both sides on it: same inputs, threads and references, agreement checked before any ratio;
+seqattr's time is its compute stage (peers.py says how each side is timed). Larger shapes
+take long: give fewer --sequences for them.
+
+Limitation: tangermeme needs the model as nn.Modules, and peers.py rebuilds only
+bench/data/bpnet_2114.pt's layout from TorchScript; a traced bpnet-lite BPNet keeps no
+`trimming` and crops its counts differently, so tangermeme's side is skipped (and said so) for
+these models until peers.py can take bpnet-lite's own module.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+TRACE = """
+import sys, torch
+from bpnetlite.bpnet import BPNet
+torch.manual_seed(0)
+filters, layers, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+# A BPNet whose forward returns the counts head: its modules keep bpnet-lite's names, which
+# peers.py needs to rebuild it as an nn.Module for tangermeme's hooks.
+class CountsBPNet(BPNet):
+    def forward(self, X):
+        return super().forward(X)[1]
+net = CountsBPNet(n_filters=filters, n_layers=layers, n_control_tracks=0, verbose=False).eval()
+torch.jit.trace(net, torch.zeros(1, 4, 2114)).save(path)
+"""
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--shapes", default="32x6,64x8")
+    p.add_argument("--methods", default="ig,deeplift_shap")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--sequences", type=int, default=8)
+    p.add_argument("--out", default="")
+    args = p.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape in args.shapes.split(","):
+            filters, layers = shape.split("x")
+            model = os.path.join(tmp, f"bpnet_{shape}.pt")
+            subprocess.run([sys.executable, "-c", TRACE, filters, layers, model], check=True)
+            results = os.path.join(tmp, f"{shape}.json")
+            proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "--model", model,
+                                   "--methods", args.methods, "--threads", str(args.threads),
+                                   "--sequences", str(args.sequences), "--json", results],
+                                  capture_output=True, text=True)
+            print(proc.stdout, file=sys.stderr)
+            with open(results) as f:
+                for r in json.load(f)["rows"]:
+                    rows.append((shape, r))
+    lines = ["| BPNet (filters x layers) | method | N | peer s | seqattr s | seqattr / peer | agreement |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for shape, r in rows:
+        ratio = f"{r['ratio']:.2f}x" if r.get("ratio") else "-"
+        error = "-" if r.get("error") is None else f"{r['error']:.1e}"
+        seconds = lambda v: "-" if v is None else f"{v:.2f}"
+        lines.append(f"| {shape} | {r['method']} | {r['sequences']} | {seconds(r['peer_seconds'])} | "
+                     f"{seconds(r['seqattr_seconds'])} | {ratio} | {error} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
