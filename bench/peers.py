@@ -134,8 +134,29 @@ class EagerBPNet(nn.Module):
         return torch.cat([counts, (weights * centred).sum(dim=-1, keepdim=True)], dim=-1)
 
 
-def eager_copy(scripted, X):
+class BpnetLiteCounts(nn.Module):
+    """bpnet-lite's own BPNet (no control tracks) answering its counts head, with the weights of
+    a traced one (bench/shape_sweep.py): tangermeme's hooks attach to its modules."""
+
+    def __init__(self, scripted, filters, layers):
+        super().__init__()
+        from bpnetlite.bpnet import BPNet
+        self.net = BPNet(n_filters=filters, n_layers=layers, n_control_tracks=0, verbose=False)
+        self.net.load_state_dict(scripted.state_dict())
+
+    def forward(self, x):
+        return self.net(x)[1]
+
+
+def eager_copy(scripted, X, bpnetlite=""):
     """An eager module computing what `scripted` computes, or (None, why)."""
+    if bpnetlite:
+        filters, layers = (int(v) for v in bpnetlite.split("x"))
+        eager = BpnetLiteCounts(scripted, filters, layers).eval().to(X.device)
+        with torch.no_grad():
+            if not torch.allclose(eager(X[:2]), scripted(X[:2]), rtol=1e-5, atol=1e-5):
+                return None, "bpnet-lite's BPNet with these weights differs from the TorchScript model"
+        return eager, ""
     names = ("iconv", "rconvs", "rrelus", "fconv", "linear", "trim")
     if not all(hasattr(scripted, n) for n in names):
         return None, "the model is not BPNet-shaped (iconv, rconvs, rrelus, fconv, linear, trim)"
@@ -361,7 +382,7 @@ class Bench:
         references = dinucleotide_shuffle(X, n=a.shuffles, random_state=a.seed)
         with h5py.File(refs_path, "w") as f:
             f["references"] = references.numpy().astype(np.uint8)
-        eager, why = eager_copy(self.scripted(), X.to(a.device))
+        eager, why = eager_copy(self.scripted(), X.to(a.device), a.bpnetlite)
         if eager is None:
             return self.skip("deeplift_shap", peer, n,
                              why + "; tangermeme's hooks need nn.Modules", run_seqattr)
@@ -496,6 +517,10 @@ def main():
                    help="largest max|seqattr - peer| / max|peer| that counts as agreement")
     p.add_argument("--seqattr", default=os.path.join(ROOT, "build", "seqattr"))
     p.add_argument("--json", help="also write the results as JSON here")
+    p.add_argument("--bpnetlite", default="",
+                   help="FxN: the model is a traced bpnet-lite BPNet(F filters, N layers) "
+                        "answering its counts head (bench/shape_sweep.py); tangermeme gets "
+                        "bpnet-lite's own module with its weights")
     args = p.parse_args()
     if args.sequences is not None:
         args.ig_sequences = args.dls_sequences = args.ism_sequences = args.sequences

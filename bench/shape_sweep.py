@@ -12,10 +12,8 @@ both sides on it: same inputs, threads and references, agreement checked before 
 seqattr's time is its compute stage (peers.py says how each side is timed). Larger shapes
 take long: give fewer --sequences for them.
 
-Limitation: tangermeme needs the model as nn.Modules, and peers.py rebuilds only
-bench/data/bpnet_2114.pt's layout from TorchScript; a traced bpnet-lite BPNet keeps no
-`trimming` and crops its counts differently, so tangermeme's side is skipped (and said so) for
-these models until peers.py can take bpnet-lite's own module.
+tangermeme needs the model as nn.Modules: peers.py --bpnetlite FxN gives it bpnet-lite's own
+BPNet with the traced model's weights (checked equal on the inputs first).
 """
 import argparse
 import json
@@ -58,7 +56,8 @@ def main():
             results = os.path.join(tmp, f"{shape}.json")
             proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "--model", model,
                                    "--methods", args.methods, "--threads", str(args.threads),
-                                   "--sequences", str(args.sequences), "--json", results],
+                                   "--sequences", str(args.sequences), "--json", results,
+                                   "--bpnetlite", shape],
                                   capture_output=True, text=True)
             print(proc.stdout, file=sys.stderr)
             with open(results) as f:
