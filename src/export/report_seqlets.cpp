@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include "common/errors.h"
 #include "common/hdf5.h"
+#include "formats/hts_lines.h"
 
 namespace seqattr {
 namespace {
@@ -28,14 +28,6 @@ constexpr double kMinOverlap = 0.75;
 constexpr int64_t kMinOverlapBases = 8;
 constexpr double kMinIdentity = 0.85;
 constexpr size_t kMinClusterSize = 3;
-
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  std::stringstream in(line);
-  std::string field;
-  while (std::getline(in, field, '\t')) fields.push_back(field);
-  return fields;
-}
 
 // Where each row's window lies, for placing genomic seqlets.
 class WindowIndex {
@@ -74,9 +66,19 @@ class WindowIndex {
   std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> by_chrom_;  // (start, row)
 };
 
+// Each record name's row (the first, where names repeat), /names read once; "row I" where
+// the file has none (as LogoSource::name).
 std::unordered_map<std::string, int64_t> rows_by_name(const LogoSource& source) {
+  const auto n = static_cast<hsize_t>(source.sequences());
+  std::vector<std::string> names;
+  if (h5::exists(source.file(), "names")) {
+    const auto dataset = h5::open_dataset(source.file(), "names");
+    if (h5::dataset_shape(dataset.get()).at(0) == n) names = h5::read_strings(dataset.get(), 0, n);
+  }
   std::unordered_map<std::string, int64_t> rows;
-  for (int64_t i = 0; i < source.sequences(); ++i) rows.emplace(source.name(i), i);
+  for (hsize_t i = 0; i < n; ++i) {
+    rows.emplace(names.empty() ? "row " + std::to_string(i) : names[i], static_cast<int64_t>(i));
+  }
   return rows;
 }
 
@@ -190,49 +192,47 @@ SeqletGroup summarise(const std::string& name, const std::vector<PlacedSeqlet>& 
 }  // namespace
 
 std::vector<PlacedSeqlet> read_placed_seqlets(const std::string& bed, const LogoSource& source) {
-  std::ifstream in(bed);
-  if (!in) throw InputError("--seqlets '" + bed + "': cannot open the file");
+  TextLines lines("--seqlets", bed);
   std::optional<WindowIndex> windows;
   std::unordered_map<std::string, int64_t> names;
   if (source.has_regions()) windows.emplace(source); else names = rows_by_name(source);
   std::vector<PlacedSeqlet> seqlets;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto where = "--seqlets '" + bed + "' line " + std::to_string(number) + ": ";
-    const auto fields = split_tabs(line);
+  std::string_view text;
+  while (lines.next(text)) {
+    const auto fields = split_bed_columns(text);
+    if (is_bed_header_or_blank(fields)) continue;
+    const FileLine line("--seqlets", bed, lines.number());
     if (fields.size() < 10) {
-      throw InputError(where + "expected the 10 tab-separated columns `seqattr seqlets` writes, "
-                       "found " + std::to_string(fields.size()));
+      throw line.error("expected the 10 columns `seqattr seqlets` writes, found " +
+                       std::to_string(fields.size()));
     }
     PlacedSeqlet s;
     int64_t start = 0, end = 0;
-    try {
-      size_t used = 0;
-      start = std::stoll(fields[1], &used);
-      if (used != fields[1].size()) throw std::invalid_argument("start");
-      end = std::stoll(fields[2], &used);
-      if (used != fields[2].size()) throw std::invalid_argument("end");
-      s.score = std::stod(fields[4]);
-    } catch (const std::exception&) {
-      throw InputError(where + "start, end and score must be numbers");
+    const std::string score(fields[4]);
+    char* score_end = nullptr;
+    s.score = std::strtod(score.c_str(), &score_end);
+    if (!parse_int64(fields[1], start) || !parse_int64(fields[2], end) || score.empty() ||
+        *score_end != '\0') {
+      throw line.error("start, end and score must be numbers");
     }
-    if (end <= start || (fields[5] != "+" && fields[5] != "-" && fields[5] != ".")) {
-      throw InputError(where + "needs start < end and a strand of +, - or .");
+    const std::string_view strand = fields[5];
+    if (end <= start || (strand != "+" && strand != "-" && strand != ".")) {
+      throw line.error("needs start < end and a strand of +, - or .");
     }
-    s.motif = fields[3];
-    s.reverse = fields[5] == "-";
-    s.sequence = fields[9];
+    const std::string chrom(fields[0]);
+    s.motif = std::string(fields[3]);
+    s.reverse = strand == "-";
+    s.sequence = std::string(fields[9]);
     int64_t offset = start;
     if (windows) {
-      s.row = windows->place(fields[0], start, end, &offset);
+      s.row = windows->place(chrom, start, end, &offset);
     } else {
-      const auto found = names.find(fields[0]);
+      const auto found = names.find(chrom);
       s.row = found == names.end() || end > source.length() || start < 0 ? -1 : found->second;
     }
     if (s.row < 0) {
-      throw InputError(where + fields[0] + ":" + fields[1] + "-" + fields[2] + " lies in no window of '" +
-                       source.path() + "' (were the seqlets called from it?)");
+      throw line.error(chrom + ":" + std::to_string(start) + "-" + std::to_string(end) +
+                       " lies in no window of '" + source.path() + "' (were the seqlets called from it?)");
     }
     s.start = offset;
     s.end = offset + (end - start);

@@ -16,6 +16,7 @@
 #include "export/motif_scanner.h"
 #include "formats/hdf5_tensor.h"
 #include "formats/meme.h"
+#include "formats/one_hot.h"
 
 namespace seqattr {
 namespace {
@@ -82,19 +83,6 @@ std::string seqlet_number(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.6g", value);
   return text;
-}
-
-// A row's bases from its one-hot (4, L) uint8: A, C, G, T, or N for an all-zero column.
-std::string window_bases(const torch::Tensor& one_hot) {
-  const auto x = one_hot.contiguous();
-  const auto a = x.accessor<uint8_t, 2>();
-  std::string out(static_cast<size_t>(x.size(1)), 'N');
-  for (int64_t j = 0; j < x.size(1); ++j) {
-    for (int64_t b = 0; b < 4; ++b) {
-      if (a[b][j]) out[static_cast<size_t>(j)] = "ACGT"[b];
-    }
-  }
-  return out;
 }
 
 // A seqlet as pass 3 finds it, before the q-values of its motif matches are known.
@@ -202,7 +190,7 @@ SeqletSummary export_seqlets(const SeqletExportOptions& o) {
           std::sort(row.found.begin(), row.found.end(), [](const auto& a, const auto& b) {
             return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
           });
-          row.window = window_bases(letters[r]);
+          row.window = one_hot_bases(letters[r]);
           if (!scanner) continue;
           for (const auto& found : row.found) {
             row.matches.push_back(scanner->best(row.window, found.first.start, found.first.end));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/errors.h"
 
@@ -43,6 +44,15 @@ class TextLines {
   LineBuffer buffer_;
   int64_t number_ = 0;
 };
+
+// A BED line's columns. BED separates columns with tabs, but hand-written files often use
+// spaces: a line with a tab is split on tabs alone (spaces around a column dropped, inside one
+// kept, trailing empty columns dropped), one without on runs of spaces. Views into `line`.
+std::vector<std::string_view> split_bed_columns(std::string_view line);
+// A header, comment (#), track or browser line, or a blank one.
+bool is_bed_header_or_blank(const std::vector<std::string_view>& columns);
+// `text` as a whole decimal integer.
+bool parse_int64(std::string_view text, int64_t& value);
 
 // Reports a problem of one line as "OPTION 'FILE' line N: what".
 class FileLine {

@@ -30,4 +30,16 @@ torch::Tensor one_hot_encode(const std::vector<SequenceRecord>& records, int64_t
   return out;
 }
 
+std::string one_hot_bases(const torch::Tensor& one_hot) {
+  const auto x = one_hot.contiguous();
+  const auto a = x.accessor<uint8_t, 2>();
+  std::string out(static_cast<size_t>(x.size(1)), 'N');
+  for (int64_t j = 0; j < x.size(1); ++j) {
+    for (int64_t b = 0; b < 4; ++b) {
+      if (a[b][j]) out[static_cast<size_t>(j)] = "ACGT"[b];
+    }
+  }
+  return out;
+}
+
 }  // namespace seqattr

@@ -1,6 +1,5 @@
 #include "formats/regions.h"
 
-#include <charconv>
 #include <filesystem>
 #include <memory>
 #include <string_view>
@@ -21,51 +20,6 @@ struct Peak {
   int64_t centre = 0;
   std::string name;  // empty when the line has none (no 4th column, or ".")
 };
-
-
-// BED separates columns with tabs, but hand-written files often use spaces. A line with a
-// tab is split on tabs alone, so that a name with a space in it stays one column; a line
-// without one on runs of spaces. A '\r' from Windows line ends is dropped.
-std::vector<std::string_view> split_columns(std::string_view line) {
-  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  std::vector<std::string_view> columns;
-  if (line.find('\t') != std::string_view::npos) {
-    // Spaces around a column are dropped; spaces inside one (a name "my peak") are kept.
-    const auto trimmed = [](std::string_view column) {
-      while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
-      while (!column.empty() && column.back() == ' ') column.remove_suffix(1);
-      return column;
-    };
-    size_t begin = 0;
-    while (true) {
-      const size_t end = line.find('\t', begin);
-      columns.push_back(trimmed(line.substr(begin, end == std::string_view::npos ? end : end - begin)));
-      if (end == std::string_view::npos) break;
-      begin = end + 1;
-    }
-    // Trailing tabs end the line; they add no column (a line of blanks has none).
-    while (!columns.empty() && columns.back().empty()) columns.pop_back();
-    return columns;
-  }
-  constexpr std::string_view kSeparators = " ";
-  size_t begin = line.find_first_not_of(kSeparators);
-  while (begin != std::string_view::npos) {
-    const size_t end = line.find_first_of(kSeparators, begin);
-    columns.push_back(line.substr(begin, end == std::string_view::npos ? end : end - begin));
-    begin = line.find_first_not_of(kSeparators, end);
-  }
-  return columns;
-}
-
-bool is_header_or_blank(const std::vector<std::string_view>& columns) {
-  return columns.empty() || (!columns[0].empty() && columns[0].front() == '#') || columns[0] == "track" ||
-         columns[0] == "browser";
-}
-
-bool parse_int64(std::string_view text, int64_t& value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
-}
 
 int64_t parse_coordinate(std::string_view text, const char* column, const FileLine& line) {
   int64_t value;
@@ -230,8 +184,8 @@ RegionList read_bed_regions(const std::string& path, const Genome& genome, int64
   std::string_view text;
   while (lines.next(text)) {
     const int64_t line_number = lines.number();
-    const auto columns = split_columns(text);
-    if (is_header_or_blank(columns)) continue;
+    const auto columns = split_bed_columns(text);
+    if (is_bed_header_or_blank(columns)) continue;
     const Peak peak = parse_peak(columns, genome, index, FileLine("--bed", path, line_number));
     Region region{peak.chrom, peak.centre - length / 2, peak.centre - length / 2 + length,
                   length / 2};

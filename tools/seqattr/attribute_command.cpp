@@ -97,7 +97,6 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
 Command attribute_command(CLI::App& app) {
   auto options = std::make_shared<AttributeOptions>();
   auto* cmd = add_command(app, "attribute", "Compute per-base attributions for FASTA sequences");
-  cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
   cmd->footer("Presets: --config FILE.toml applies an [attribute] table of these options "
               "first (see configs/); flags given here override it.");
   declare_options(cmd, *options);

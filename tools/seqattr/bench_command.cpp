@@ -51,7 +51,6 @@ Command bench_command(CLI::App& app) {
   auto* cmd = add_command(
       app, "bench", "Benchmark the attribution methods on synthetic sequences: every combination of "
                      "the lists given, with mean ± sd of sequences/s and bases/s, FLOPs and memory");
-  cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
   declare_options(cmd, *options, *verbose);
   return {cmd, [options, verbose] {
             log::configure(*verbose ? log::Level::Debug : log::Level::Warn);

@@ -7,6 +7,8 @@ namespace seqattr::cli {
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description) {
   auto* cmd = app.add_subcommand(name, description);
   cmd->option_defaults()->always_capture_default();
+  // --config belongs to the parent app (main.cpp): accepted after any command's name too.
+  cmd->fallthrough();
   return cmd;
 }
 

@@ -27,7 +27,8 @@ Command variants_command(CLI::App& app);
 Command seqlets_command(CLI::App& app);
 Command export_bed_command(CLI::App& app);
 
-// A subcommand of `app` whose help shows every option's default.
+// A subcommand of `app` whose help shows every option's default, and after whose name
+// --config (the parent's option) may still be given.
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description);
 
 // The positional input (a seqattr output file) and the required --output/-o of the commands

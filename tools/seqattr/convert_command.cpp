@@ -12,7 +12,6 @@ Command convert_command(CLI::App& app) {
   auto* cmd = add_command(app, "convert",
                           "Write a Keras HDF5 model (chrombpnet.h5, chrombpnet_nobias.h5, "
                           "bias_model_scaled.h5) as TorchScript MODEL.pt with MODEL.json beside it");
-  cmd->fallthrough();
   cmd->add_option("--model", options->model, "Keras HDF5 model (model.save(\"x.h5\"))")->required();
   cmd->add_option("--output,-o", options->output, "TorchScript file to write (MODEL.pt)")->required();
   return {cmd, [options] {

@@ -14,7 +14,6 @@ Command inspect_command(CLI::App& app) {
   auto* cmd = add_command(
       app, "inspect", "Describe a model before a long run: input, output heads, FLOPs, DeepLIFT "
                       "rules, whether fast ISM applies, receptive field");
-  cmd->fallthrough();  // --config belongs to the parent app; see main.cpp
   cmd->add_option("--model", options->model, "TorchScript model or Keras .h5 (chrombpnet)")->required();
   cmd->add_option("--length", options->length,
                   "Sequence length (0: input_length from MODEL.json beside the model)");

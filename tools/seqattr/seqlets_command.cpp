@@ -12,7 +12,6 @@ Command seqlets_command(CLI::App& app) {
   auto* cmd = add_command(app, "seqlets",
                           "Call seqlets (stretches of high summed attribution, positive and "
                           "negative) in an output and write them as BED");
-  cmd->fallthrough();
   add_input_and_output(cmd, o->input, o->output, "BED file to write (BED6+, header line)");
   cmd->add_option("--threshold", o->seqlets.threshold,
                   "p-value threshold of a seqlet and of all its sub-spans (tangermeme's default "

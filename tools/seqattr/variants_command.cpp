@@ -12,7 +12,6 @@ Command variants_command(CLI::App& app) {
   auto* cmd = add_command(app, "variants",
                           "Score the variants of a VCF: predictions on the reference and "
                           "alternate windows, their difference, and optionally attributions");
-  cmd->fallthrough();
   cmd->add_option("--model", o->model, "TorchScript model or Keras .h5 (chrombpnet)")->required();
   cmd->add_option("--vcf", o->vcf, "Variants (VCF, plain or bgzipped); each ALT is one row")->required();
   cmd->add_option("--genome", o->genome, "Indexed (or indexable) FASTA, plain or bgzipped")->required();
