@@ -7,6 +7,7 @@
 #include "core/model.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
+#include "methods/deeplift/deeplift.h"
 #include "methods/path/path_attribution.h"
 
 namespace seqattr {
@@ -44,6 +45,39 @@ void BM_IntegratedGradients20(benchmark::State& state) {
   run_method(state, integrated_gradients_plan(IgRule::GaussLegendre, 20, Baseline::Zeros), 8);
 }
 BENCHMARK(BM_IntegratedGradients20)->Arg(40)->Arg(160)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// DeepLIFT-SHAP, 4 sequences x 20 references (random one-hot), 128 pairs a pass, with the
+// secants from activations (the default on this ReLU model) and from Δ carried through the
+// graph (the default where a rule is smooth): the cost of carrying Δ (issue 24 asks <= 1.3x).
+void run_deeplift_shap(benchmark::State& state, deeplift::Secants secants) {
+  const int64_t sequences = 4, references = 20;
+  auto ruled = deeplift::prepare_model(Model::load(SEQATTR_BENCH_MODEL, bench_device()), secants);
+  const auto one_hot = random_one_hot(sequences);
+  const auto refs = torch::one_hot(torch::randint(0, 4, {sequences, references, kLength}), 4)
+                        .permute({0, 1, 3, 2})
+                        .to(torch::kFloat32)
+                        .contiguous();
+  deeplift::Plan plan;
+  plan.references = references;
+  plan.largest_absolute_delta = true;
+  plan.make_references = [&](int64_t first, int64_t count) { return refs.narrow(0, first, count); };
+  for (auto _ : state) {
+    run_deeplift(
+        ruled, one_hot, plan, /*target=*/0, /*outputs=*/2, /*batch_pairs=*/128,
+        [](const AttributionBlock& block) { benchmark::DoNotOptimize(block.attributions); },
+        [](int64_t) {});
+  }
+  state.SetItemsProcessed(state.iterations() * sequences);
+  state.SetLabel(bench_device().str() + (ruled.carries_delta ? ", secants from delta" : ", secants from values"));
+}
+
+void BM_DeepLiftShap20(benchmark::State& state) { run_deeplift_shap(state, deeplift::Secants::Auto); }
+BENCHMARK(BM_DeepLiftShap20)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_DeepLiftShap20Delta(benchmark::State& state) {
+  run_deeplift_shap(state, deeplift::Secants::FromDelta);
+}
+BENCHMARK(BM_DeepLiftShap20Delta)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The two IG ops alone, for 64 sequences x 50 steps.
 void BM_IgOps(benchmark::State& state) {

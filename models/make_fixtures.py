@@ -18,6 +18,9 @@ models/fixtures/dl_reused_module.pt   one ReLU module applied three times
 models/fixtures/dl_maxpool.pt         overlapping (kernel > stride), padded and stacked max-pools
 models/fixtures/dl_batchnorm.pt       conv, batchnorm (eval, non-trivial statistics), relu, avg-pool
 models/fixtures/dl_residual.pt        dilated residual adds, crop, mean
+models/fixtures/dl_smooth.pt         four conv + batchnorm (eval) blocks with ELU, softplus, tanh,
+                                      sigmoid, then a mean and a linear: smooth activations,
+                                      where float32 secants from activations lose digits
 models/fixtures/dl_unruled.pt         a product of two activations and a logsumexp: no rule
 models/fixtures/conv_dense_functional.pt  tests/data/conv_dense.pt's weights, written with
                                       F.relu and torch.relu instead of ReLU modules
@@ -183,6 +186,31 @@ class Residual(nn.Module):
         return self.fc(h.mean(dim=-1))
 
 
+class Smooth(nn.Module):
+    def __init__(self):
+        super().__init__()
+        widths = [4, 16, 16, 16, 16]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(widths[i], widths[i + 1], 7 - i, padding=(7 - i) // 2 * (i + 1), dilation=i + 1)
+            for i in range(4))
+        self.bns = nn.ModuleList(nn.BatchNorm1d(w) for w in widths[1:])
+        for bn in self.bns:
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+            bn.weight.data.uniform_(0.5, 1.5)
+            bn.bias.data.uniform_(-0.2, 0.2)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        c = self.convs
+        b = self.bns
+        h = F.elu(b[0](c[0](x)))
+        h = F.softplus(b[1](c[1](h)))
+        h = torch.tanh(b[2](c[2](h)))
+        h = torch.sigmoid(b[3](c[3](h)))
+        return self.fc(h.mean(dim=-1))
+
+
 class Unruled(nn.Module):
     def __init__(self):
         super().__init__()
@@ -326,6 +354,8 @@ def main() -> None:
     write_example_sequences(os.path.join(ROOT, "demo", "example_sequences.fa"))
     torch.manual_seed(2)
     save(FastIsmRules(), "fixtures", "fast_ism_rules.pt")
+    torch.manual_seed(3)
+    save(Smooth(), "fixtures", "dl_smooth.pt")
 
 
 if __name__ == "__main__":

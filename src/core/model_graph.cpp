@@ -48,6 +48,17 @@ ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing
   return out;
 }
 
+bool value_carries_tensors(const torch::jit::Value* value) {
+  const auto& type = value->type();
+  if (type->kind() == c10::TypeKind::TensorType) return true;
+  for (const auto& contained : type->containedTypes()) {
+    if (contained->kind() == c10::TypeKind::TensorType || !contained->containedTypes().empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<c10::IValue> run_graph_node(torch::jit::Node* node, std::vector<c10::IValue> inputs,
                                         torch::jit::Operation* operation) {
   const auto kind = node->kind();

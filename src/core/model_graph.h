@@ -26,6 +26,10 @@ enum class Freezing {
 // in-place mutation (relu_ -> relu, list appends -> list construction).
 ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing);
 
+// Whether a graph value is a tensor, or a list/tuple/optional holding tensors. Sizes, flags
+// and other scalars (even those read from an input tensor) are not.
+bool value_carries_tensors(const torch::jit::Value* value);
+
 // Runs one node of such a graph on `inputs` and returns its outputs, for the code that walks
 // a graph node by node (fast ISM, FLOP counting). List and tuple construction and unpacking
 // and attribute reads have no operator schema (the interpreter does them itself), so they are

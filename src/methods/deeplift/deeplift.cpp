@@ -9,6 +9,7 @@
 #include "core/target_gradient.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ig_accumulate.h"
+#include "methods/deeplift/delta_ops.h"
 #include "methods/deeplift/graph_rewrite.h"
 #include "methods/deeplift/pair_layout.h"
 
@@ -29,25 +30,33 @@ class PlainGraphExecution {
 };
 
 struct PairPass {
-  torch::Tensor multipliers;  // (P, 4, L), per pair, w.r.t. the input layer
-  torch::Tensor outputs;      // (S + P, T)
+  torch::Tensor multipliers;    // (P, 4, L), per pair, w.r.t. the input layer
+  torch::Tensor outputs;        // (S + P, T)
+  torch::Tensor output_change;  // (P,) f(x) - f(r) at the target, float64
 };
 
 // One pass over [inputs; references], seeded on the reference rows only.
 PairPass run_pairs(Model& model, const torch::Tensor& inputs, const torch::Tensor& references,
                    const torch::Tensor& owner, int64_t target) {
   const int64_t s = inputs.size(0), p = references.size(0);
-  PairLayoutGuard layout({s, owner});
+  PairLayoutGuard layout({s, owner, {}});
   auto pass = target_gradient(model, torch::cat({inputs, references}), target, /*seeded_from=*/s);
-  return {pass.grad.narrow(0, s, p).to(torch::kFloat32), pass.outputs.to(torch::kFloat32)};
+  // The graph's own Δ of the output when it carries one; else the difference of outputs.
+  const auto recorded = recorded_output_delta();
+  const auto f = pass.outputs.select(1, target).to(torch::kFloat64);
+  const auto change = recorded.defined()
+                          ? recorded.narrow(0, s, p).select(1, target).to(torch::kFloat64)
+                          : f.index_select(0, owner) - f.narrow(0, s, p);
+  return {pass.grad.narrow(0, s, p).to(torch::kFloat32), pass.outputs.to(torch::kFloat32), change};
 }
 
 }  // namespace
 
-RuledModel prepare_model(const Model& model) {
-  auto rewritten = rewrite_for_deeplift(model.module());
+RuledModel prepare_model(const Model& model, Secants secants) {
+  auto rewritten = rewrite_for_deeplift(model.module(), secants);
   log::debug("DeepLIFT graph of '" + model.path() + "':\n" +
              rewritten.module.get_method("forward").graph()->toString());
+  log::debug("DeepLIFT secants " + rewritten.secants_note);
   const auto dtype = rewritten.ill_conditioned ? torch::kFloat64 : torch::kFloat32;
   if (rewritten.ill_conditioned) {
     // The rewritten module is a copy: the caller's model keeps its float32 parameters.
@@ -57,7 +66,8 @@ RuledModel prepare_model(const Model& model) {
               "activations, which float32 rounding would move");
   }
   return {Model::from_module(std::move(rewritten.module), model.path(), model.device()),
-          std::move(rewritten.unruled_ops), dtype};
+          std::move(rewritten.unruled_ops), dtype, rewritten.carries_delta,
+          std::move(rewritten.secants_note)};
 }
 
 void run_deeplift(RuledModel& ruled, const torch::Tensor& one_hot, const Plan& plan,
@@ -90,9 +100,11 @@ void run_deeplift(RuledModel& ruled, const torch::Tensor& one_hot, const Plan& p
     ops::ig_accumulate_(hypothetical.cover(chunk), pair_hypothetical, owner,
                         torch::full({chunk.rows()}, weight, torch::TensorOptions(torch::kFloat64).device(device)));
 
-    const auto f = pass.outputs.select(1, target);
-    const auto pair_delta = ((x.index_select(0, owner) - references) * m).sum({1, 2}) -
-                            (f.index_select(0, owner) - f.narrow(0, s, chunk.rows()));
+    // Summed in float64: the terms can be far larger than their total.
+    const auto pair_delta =
+        ((x.index_select(0, owner) - references).to(torch::kFloat64) * m.to(torch::kFloat64))
+            .sum({1, 2}) -
+        pass.output_change;
     // Pairs come grouped by sequence; fold each pair's delta into its sequence's value.
     auto& delta = deltas.cover(chunk);
     const auto pair_delta_cpu = pair_delta.to(torch::kCPU, torch::kFloat32).contiguous();

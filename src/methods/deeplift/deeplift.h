@@ -10,6 +10,7 @@
 
 #include "core/attribution_block.h"
 #include "core/model.h"
+#include "methods/deeplift/graph_rewrite.h"
 
 namespace seqattr::deeplift {
 
@@ -31,8 +32,10 @@ struct RuledModel {
   // The dtype passes run in: float32, or float64 for ill-conditioned rules
   // (graph_rewrite.h). Results are float32 either way.
   torch::ScalarType dtype = torch::kFloat32;
+  bool carries_delta = false;  // secants from Δ (delta_graph.h)
+  std::string secants_note;
 };
-RuledModel prepare_model(const Model& model);
+RuledModel prepare_model(const Model& model, Secants secants = Secants::Auto);
 
 // Hypothetical attributions are the mean over references of
 //   hyp_k[i] = sum_c (e_i - r_k)_c m_k,c,

@@ -101,6 +101,7 @@ PreparedMethod prepare(const MethodOptions& o, const MethodContext& c, bool shap
   prepared.convergence_delta = true;
   prepared.notes["deeplift_unruled_ops"] = r->ruled->unruled_ops;
   prepared.notes["deeplift_dtype"] = r->ruled->dtype == torch::kFloat64 ? "float64" : "float32";
+  prepared.notes["deeplift_secants"] = r->ruled->carries_delta ? "delta" : "values";
   prepared.notes["references_per_sequence"] = r->references;
   if (!r->ruled->unruled_ops.empty()) {
     std::string names;

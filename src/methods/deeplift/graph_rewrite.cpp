@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/model_graph.h"
+#include "methods/deeplift/delta_graph.h"
 
 namespace seqattr::deeplift {
 namespace {
@@ -63,19 +64,6 @@ Value* insert_rule(torch::jit::Graph& graph, Node* node, const std::string& rule
   Value* ruled = graph.insert(c10::Symbol::fromQualString(rule_op), args);
   y->replaceAllUsesAfterNodeWith(ruled->node(), ruled);
   return ruled;
-}
-
-// Whether a value can carry gradient: a tensor, or a list/tuple/optional holding tensors.
-// Sizes, flags and other scalars derived from the input do not.
-bool carries_tensors(const Value* value) {
-  const auto& type = value->type();
-  if (type->kind() == c10::TypeKind::TensorType) return true;
-  for (const auto& contained : type->containedTypes()) {
-    if (contained->kind() == c10::TypeKind::TensorType || !contained->containedTypes().empty()) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // Whether any value used inside the node's blocks (if/loop bodies) is in `values`.
@@ -161,12 +149,42 @@ void rule_node(torch::jit::Graph& graph, Node* node, const std::string& kind,
   }
 }
 
+// Whether a rule takes a secant whose float32 evaluation from two activations can cancel:
+// smooth activations, exp and log, softmax, bpnet-lite's profile rule. Piecewise-linear
+// ones and max-pool divide differences of the same two values where both sides are on one
+// piece (slope exact) and add, not cancel, across a kink; measured, their float32 results
+// sit within 1e-6 of float64 either way (tests/unit/test_deeplift_exact.cpp).
+bool rule_needs_delta(const std::string& kind, const std::string& rule) {
+  static const std::set<std::string> piecewise_linear = {"aten::relu", "aten::relu6", "aten::leaky_relu",
+                                                         "aten::hardtanh", "aten::prelu"};
+  if (rule == "rescale") return !piecewise_linear.count(kind);
+  return rule == "softmax (Captum's)" || rule.rfind("rescale", 0) == 0;
+}
+
+void choose_secants(torch::jit::Graph& graph, Secants secants, RewrittenModel& out) {
+  const bool wanted = secants == Secants::FromDelta ||
+                      (secants == Secants::Auto &&
+                       std::any_of(out.ruled_ops.begin(), out.ruled_ops.end(), [](const auto& op) {
+                         return rule_needs_delta(op.first, op.second);
+                       }));
+  if (!wanted) {
+    out.secants_note = secants == Secants::FromValues ? "from activations (as asked)"
+                                                      : "from activations (piecewise-linear rules only)";
+    return;
+  }
+  const auto delta = add_delta_propagation(graph);
+  out.carries_delta = delta.added;
+  out.secants_note = delta.added ? "from Δ carried through the graph"
+                                 : "from activations (no Δ mapping for " + delta.unsupported_op + ")";
+}
+
 }  // namespace
 
-RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
+RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants secants) {
   // Not frozen: freezing's clean-up drops aten::detach, which must stay.
   auto forward = inlined_forward(module, Freezing::KeepAttributes);
-  RewrittenModel out{forward.module, {}, {}};
+  RewrittenModel out;
+  out.module = forward.module;
   auto& graph = forward.graph;
 
   // Values that depend on the model input (graph input 1; input 0 is the module itself),
@@ -188,7 +206,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
     // Control flow that computes tensors from the input: its body is not rewritten. (Shape
     // checks, which only read sizes, are harmless.)
     const bool tensor_outputs = std::any_of(node->outputs().begin(), node->outputs().end(),
-                                            [](const Value* v) { return carries_tensors(v); });
+                                            [](const Value* v) { return value_carries_tensors(v); });
     if (!node->blocks().empty() && tensor_outputs && blocks_use(node, dependent)) {
       out.unruled_ops.insert(kind);
       any = true;
@@ -205,7 +223,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
         kind == "aten::mul" && node->inputs().size() == 2 &&
         (detached.count(node->inputs()[0]) > 0 || detached.count(node->inputs()[1]) > 0);
     for (const Value* v : node->outputs()) {
-      if (carries_tensors(v)) dependent.insert(v);
+      if (value_carries_tensors(v)) dependent.insert(v);
     }
     if (!node->blocks().empty() || is_structural(node)) continue;
     if (linear_ops().count(kind)) {
@@ -217,6 +235,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module) {
 
     rule_node(*graph, node, kind, input_dependent, detached_factor, dependent, out);
   }
+  choose_secants(*graph, secants, out);
   return out;
 }
 

@@ -23,11 +23,25 @@ struct RewrittenModel {
   // the multiplier is large and its relative error is that of x_i - r_i: float32 rounding of
   // x and r (2e-4 of the largest attribution on tests/data/softmax.pt, and different on every
   // CPU's kernels). bpnet-lite's profile rule (z * softmax(z) rescaled as one op) is so too.
-  // Such models are explained with float64 activations.
+  // Such models are explained in float64, Δ (delta_graph.h) or not: exact Δ does not save
+  // them in float32, as their multipliers are themselves large and of both signs, and the
+  // float32 backward through the convolutions below cancels them (6e-6 of the float64
+  // answer on tests/data/softmax.pt with exact Δ).
   bool ill_conditioned = false;
+  // Whether the rules take their secants from Δ carried through the graph (delta_graph.h)
+  // rather than from differences of activations; `secants_note` says why (not).
+  bool carries_delta = false;
+  std::string secants_note;
 };
 
+// Where the rules' secants come from. Auto: from Δ where a rule is not piecewise linear
+// (smooth activations, exp and log, softmax), where differences of separately rounded
+// activations lose digits; a graph of ReLUs and max-pools takes them from values, which is
+// as exact there (on one linear piece the secant is the slope whatever the rounding; across
+// the kink |x - r| >= |x|, |r|, so nothing cancels) and costs no extra pass.
+enum class Secants { Auto, FromDelta, FromValues };
+
 // `module` must be in eval mode; it is not changed.
-RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module);
+RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants secants = Secants::Auto);
 
 }  // namespace seqattr::deeplift

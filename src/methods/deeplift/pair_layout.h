@@ -10,6 +10,9 @@ namespace seqattr::deeplift {
 struct PairLayout {
   int64_t inputs = 0;
   torch::Tensor owner;  // (P,) int64 in [0, inputs), on the batch's device
+  // Δ of the model output, (inputs + P, T), when the graph carries Δ (delta_ops.h): set by
+  // the forward pass, read by its caller.
+  mutable torch::Tensor output_delta;
 
   int64_t references() const { return owner.size(0); }
 };
