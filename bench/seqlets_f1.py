@@ -3,6 +3,7 @@
 time, seqattr's `seqlets` beside tangermeme's recursive_seqlets on the same attributions.
 
     python bench/seqlets_f1.py --seqattr build/seqattr [--seed 21] [--peaks 120] [--shuffles 20]
+    python bench/seqlets_f1.py --seqattr build/seqattr --tile 1000:500 --shuffles 4   # whole genome
 
 The genome (models/synthetic/make_genome.py --seed S) is one the default model was not trained
 on (it was trained on seed 0). Its first --peaks peaks are explained by the default model
@@ -10,10 +11,14 @@ on (it was trained on seed 0). Its first --peaks peaks are explained by the defa
 `seqattr attribute --bed`. A planted site (motifs.bed) inside a window is recalled when a
 positive seqlet overlaps it; a positive seqlet is precise when it overlaps a planted site.
 tangermeme (the venv of bench/peers.py, --peer-python) runs recursive_seqlets with its defaults
-on the same per-position attributions; its time is the call alone.
+on the same per-position attributions. Times are medians of --repeats runs: seqattr's whole
+process, tangermeme's call alone and its whole process (Python start, imports, reading the
+file, the call), each with its peak RSS. With --tile W:S the whole genome is tiled instead of
+taking peaks.
 """
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,9 +38,28 @@ with h5py.File(sys.argv[1]) as f:
 start = time.time()
 s = recursive_seqlets(x)
 elapsed = time.time() - start
+if len(sys.argv) > 3:  # a second call, numba's compilation done: the steady state
+    start = time.time()
+    s = recursive_seqlets(x)
+    elapsed = time.time() - start
 numpy.save(sys.argv[2], s[["example_idx", "start", "end", "attribution"]].to_numpy())
 print(elapsed)
 """
+
+
+def timed(command):
+    """(seconds, peak RSS in MB, stdout) of one process."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.time()
+        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.time() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.exit(err.read())
+        return elapsed, usage.ru_maxrss / 1024, out.read()
 
 
 def planted(motifs_path, windows):
@@ -87,6 +111,8 @@ def main():
                              "model's held-out set)")
     parser.add_argument("--peer-python", default="/tmp/tvenv/bin/python")
     parser.add_argument("--keep", default="", help="directory to keep the files in")
+    parser.add_argument("--tile", default="", help="W:S: tile the whole genome instead of peaks")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("seqlet_args", nargs="*", help="extra `seqattr seqlets` options (after --)")
     args = parser.parse_args()
     tmp = args.keep or tempfile.mkdtemp()
@@ -101,11 +127,13 @@ def main():
     with open(bed, "w") as f:
         f.writelines(peaks)
     # Named by what made it, so that --keep never reuses another genome's attributions.
+    where = f"tile{args.tile.replace(':', '-')}" if args.tile else f"peaks{args.peaks}"
     attributions = os.path.join(tmp, f"dls-seed{args.seed}-motif{args.min_motif_score}-"
-                                     f"peaks{args.peaks}-shuffles{args.shuffles}.h5")
+                                     f"{where}-shuffles{args.shuffles}.h5")
+    regions = ["--tile", args.tile] if args.tile else ["--bed", bed]
     if not os.path.exists(attributions):
         subprocess.run([args.seqattr, "attribute", "--quiet", "--model",
-                        os.path.join(ROOT, "models", "default", "seqattr_bpnet.pt"), "--bed", bed,
+                        os.path.join(ROOT, "models", "default", "seqattr_bpnet.pt"), *regions,
                         "--genome", os.path.join(tmp, "genome.fa"), "--method", "deeplift_shap",
                         "--n-shuffles", str(args.shuffles), "--target", "counts",
                         "--output", attributions], check=True)
@@ -113,10 +141,10 @@ def main():
         windows = list(zip([c.decode() for c in f["regions/chrom"][()]], f["regions/start"][()]))
     sites = planted(os.path.join(tmp, "motifs.bed"), windows)
     out = os.path.join(tmp, "seqlets.bed")
-    start = time.time()
-    subprocess.run([args.seqattr, "seqlets", attributions, "--output", out, *args.seqlet_args],
-                   check=True, capture_output=True)
-    ours_time = time.time() - start
+    runs = [timed([args.seqattr, "seqlets", attributions, "--output", out, *args.seqlet_args])
+            for _ in range(args.repeats)]
+    ours_time = statistics.median(r[0] for r in runs)
+    ours_rss = max(r[1] for r in runs)
     ours = []
     with open(out) as f:
         next(f)
@@ -124,20 +152,26 @@ def main():
             chrom, s, e, name, value = line.split("\t")[:5]
             ours.append((chrom, int(s), int(e), float(value), name))
     peer_file = os.path.join(tmp, "peer.npy")
-    proc = subprocess.run([args.peer_python, "-c", PEER, attributions, peer_file],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(proc.stderr)
-    peer_time = float(proc.stdout.split()[-1])
+    runs = [timed([args.peer_python, "-c", PEER, attributions, peer_file]) for _ in range(args.repeats)]
+    peer_call = statistics.median(float(r[2].split()[-1]) for r in runs)
+    peer_time = statistics.median(r[0] for r in runs)
+    peer_rss = max(r[1] for r in runs)
+    steady = timed([args.peer_python, "-c", PEER, attributions, peer_file, "again"])
+    peer_steady = float(steady[2].split()[-1])
     peer = [(windows[int(r)][0], int(windows[int(r)][1] + s), int(windows[int(r)][1] + e), v)
             for r, s, e, v in np.load(peer_file)]
     print(f"{len(windows)} windows of 1,000 bp (genome seed {args.seed}), {len(sites)} planted sites")
-    print("| caller | recall | precision | F1 | seqlets (positive) | seconds |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for name, seqlets, seconds in (("seqattr seqlets " + " ".join(args.seqlet_args), ours, ours_time),
-                                   ("tangermeme recursive_seqlets", peer, peer_time)):
+    print("| caller | recall | precision | F1 | seqlets (positive) | seconds | peak RSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, seqlets, seconds, rss in (
+            ("seqattr seqlets " + " ".join(args.seqlet_args), ours, f"{ours_time:.2f} (whole process)",
+             ours_rss),
+            ("tangermeme recursive_seqlets", peer,
+             f"{peer_time:.2f} (whole process); call {peer_call:.2f}, {peer_steady:.2f} compiled", peer_rss)):
         r, p, f1, n = score(seqlets, sites)
-        print(f"| {name} | {r:.3f} | {p:.3f} | {f1:.3f} | {n} | {seconds:.2f} |")
+        print(f"| {name} | {r:.3f} | {p:.3f} | {f1:.3f} | {n} | {seconds} | {rss:.0f} MB |")
+    print(f"speed: {peer_time / ours_time:.1f}x tangermeme's whole process, "
+          f"{peer_call / ours_time:.1f}x its call, {peer_steady / ours_time:.1f}x its compiled call")
     if "--motifs" in args.seqlet_args:
         accuracy, on_site = naming(ours, sites)
         print(f"naming: {accuracy:.3f} of the {on_site} positive seqlets on a planted site are "

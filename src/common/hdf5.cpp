@@ -72,6 +72,18 @@ Handle select_rows(hid_t dataset, hsize_t first, const std::vector<hsize_t>& dim
 hsize_t row_elements(const std::vector<hsize_t>& dims) { return h5::row_elements(dims); }
 }  // namespace detail
 
+void read_rows_into(hid_t dataset, hsize_t first, hsize_t count, hid_t memory_type, void* out) {
+  auto dims = dataset_shape(dataset);
+  if (dims.empty() || first + count > dims[0]) throw std::runtime_error("HDF5: rows out of range");
+  if (count == 0) return;
+  dims[0] = count;
+  const auto file_space = select_rows(dataset, first, dims);
+  Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                      H5Sclose, "create memory dataspace");
+  check_status(H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out),
+               "read rows");
+}
+
 hid_t float16_type() {
   // Built once and never closed: sign at bit 15, 5 exponent bits at 10, 10 mantissa bits.
   static const hid_t type = [] {

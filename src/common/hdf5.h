@@ -80,6 +80,9 @@ H5T_class_t type_class(hid_t dataset);
 // Whether a dataset's element type is float16_type(): rows read as kHalf then need no
 // conversion by HDF5 (whose float16 to float32 conversion is a slow bitwise one).
 bool is_float16(hid_t dataset);
+// Rows [first, first + count) of a dataset into `out`, converted by HDF5 to `memory_type`
+// (H5T_NATIVE_FLOAT, ...); `out` holds count x (elements of a row) of that type.
+void read_rows_into(hid_t dataset, hsize_t first, hsize_t count, hid_t memory_type, void* out);
 // Strings [first, first + count) of a one-dimensional string dataset, variable-length (as
 // h5py and write_strings write them) or fixed-length (trailing padding removed).
 std::vector<std::string> read_strings(hid_t dataset, hsize_t first, hsize_t count);

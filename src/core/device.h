@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "common/cores.h"  // available_cores, effective_threads (LibTorch's intra-op threads)
 #include "core/device_choice.h"
 
 namespace seqattr {
@@ -12,14 +13,6 @@ namespace seqattr {
 torch::Device resolve_device(const DeviceChoice& choice);
 // parse_device, then resolve_device.
 torch::Device resolve_device(const std::string& name);
-
-// The cores this process may run on (its CPU affinity: a Slurm task's allocation, not the
-// whole node).
-int available_cores();
-
-// LibTorch intra-op threads for --threads `requested`: 0 means every available core; more
-// than there are is capped, with a warning (a thousand threads on two cores ran 100x slower).
-int effective_threads(int requested);
 
 // LibTorch's intra-op thread count, process-wide state, set for a scope: a job sets it and
 // puts back what the caller had when it ends, so that library calls leave no trace.

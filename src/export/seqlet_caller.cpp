@@ -35,6 +35,18 @@ void SeqletNull::add(const float* values, int64_t count) {
   }
 }
 
+namespace {
+
+// out[j] += scale * x[j]: the null's convolutions, nearly all of its time. Built for AVX2 too
+// (chosen at run time where the CPU has it); without FMA, so every product and sum rounds as
+// in the baseline build and the results are the same bits on any CPU.
+__attribute__((target_clones("avx2", "default"))) void add_scaled(double* out, const double* x,
+                                                                  double scale, size_t count) {
+  for (size_t j = 0; j < count; ++j) out[j] += scale * x[j];
+}
+
+}  // namespace
+
 void SeqletNull::finish() {
   const auto bins = static_cast<size_t>(options_.bins);
   const auto longest = static_cast<size_t>(options_.max_length);
@@ -46,16 +58,27 @@ void SeqletNull::finish() {
   std::copy(f.begin(), f.end(), density[1].begin());
   // Length 1 keeps upper_[1] = {1, 0, 0, ...}, as tangermeme's (never read: min_length >= 1
   // spans of one position use it only when min_length is 1).
-  // Attributions bunch near zero: most bins of f are empty, and skipping them makes the
-  // max_length convolutions (bins^2 x max_length^2 / 2 products in full) cheap.
-  std::vector<size_t> occupied;
-  for (size_t j = 0; j < bins; ++j) {
-    if (f[j] != 0) occupied.push_back(j);
-  }
+  // Attributions bunch near zero: f is nonzero on a narrow run of bins [first, last], and
+  // density[k - 1] on a run k - 1 times as wide. Each convolution is then one dense
+  // multiply-add of that run of f per nonzero entry (vectorised; the zeros of f inside the
+  // run add exact zeros, so sums are those of the sparse loop, in the same order).
+  const auto nonzero = [](const std::vector<double>& v, size_t end) {
+    size_t first = 0, last = 0;
+    while (first < end && v[first] == 0) ++first;
+    for (size_t i = first; i < end; ++i) {
+      if (v[i] != 0) last = i;
+    }
+    return std::pair<size_t, size_t>{first, first < end ? last + 1 : first};
+  };
+  const auto [f_first, f_end] = nonzero(f, bins);
+  const size_t f_width = f_end - f_first;
   for (size_t k = 2; k <= longest; ++k) {
-    for (size_t i = 0; i < bins * (k - 1); ++i) {
-      if (density[k - 1][i] == 0) continue;
-      for (const size_t j : occupied) density[k][i + j] += density[k - 1][i] * f[j];
+    const auto [first, end] = nonzero(density[k - 1], bins * (k - 1));
+    const double* fj = f.data() + f_first;
+    for (size_t i = first; i < end; ++i) {
+      const double d = density[k - 1][i];
+      if (d == 0) continue;
+      add_scaled(density[k].data() + i + f_first, fj, d, f_width);
     }
     for (size_t i = 1; i < bins * k; ++i) {
       upper_[k][i] = std::max(upper_[k][i - 1] - density[k][i], 0.0);
@@ -64,8 +87,9 @@ void SeqletNull::finish() {
 }
 
 double SeqletNull::p_value(int64_t length, double sum) const {
-  const auto bin = static_cast<int64_t>(
-      std::floor((sum - static_cast<double>(min_) * static_cast<double>(length)) / width_));
+  // floor, then clamped at 0 below: truncation is the same for what the clamp keeps.
+  const double position = (sum - static_cast<double>(min_) * static_cast<double>(length)) / width_;
+  const auto bin = position > 0 ? static_cast<int64_t>(position) : int64_t{0};
   const auto& tail = upper_[static_cast<size_t>(length)];
   return tail[static_cast<size_t>(std::clamp<int64_t>(bin, 0, static_cast<int64_t>(tail.size()) - 1))];
 }
@@ -73,45 +97,78 @@ double SeqletNull::p_value(int64_t length, double sum) const {
 std::vector<Seqlet> call_seqlets(const float* values, int64_t length, int64_t row,
                                  const SeqletNull& null, const SeqletOptions& o) {
   SEQATTR_ASSERT(o.min_length >= 1 && o.max_length >= o.min_length);
-  std::vector<double> prefix(static_cast<size_t>(length) + 1, 0.0);
-  for (int64_t j = 0; j < length; ++j) {
-    prefix[static_cast<size_t>(j + 1)] = prefix[static_cast<size_t>(j)] + (std::isfinite(values[j]) ? values[j] : 0.0);
-  }
+  const auto n = static_cast<size_t>(length);
+  std::vector<double> prefix(n + 1, 0.0);
+  for (size_t j = 0; j < n; ++j) prefix[j + 1] = prefix[j] + (std::isfinite(values[j]) ? values[j] : 0.0);
   const auto sum = [&](int64_t a, int64_t b) { return prefix[static_cast<size_t>(b)] - prefix[static_cast<size_t>(a)]; };
-  // p[k][s]: the running maximum over lengths min_length..k of the p-values of spans at s;
-  // rows below min_length are 0 and positions a span of k does not fit are 1 (tangermeme also
-  // sets column length - min_length to 1 at every length).
-  std::vector<std::vector<double>> p(static_cast<size_t>(o.max_length) + 1,
-                                     std::vector<double>(static_cast<size_t>(length), 1.0));
-  for (int64_t k = 0; k < o.min_length; ++k) std::fill(p[static_cast<size_t>(k)].begin(), p[static_cast<size_t>(k)].end(), 0.0);
-  if (length >= o.min_length) {
-    for (auto& r : p) r[static_cast<size_t>(length - o.min_length)] = 1.0;
+  // P(k, s): the running maximum over lengths min_length..k of the p-values of spans at s
+  // (tangermeme's table): 0 at lengths below min_length, 1 where a span does not fit, at
+  // column length - min_length (tangermeme sets it so at every length) and at positions taken
+  // by a seqlet. Only whether an entry is below the threshold matters once it is not
+  // (candidates and the sub-span check compare with the threshold; a kept seqlet's own p-value
+  // is below it), so a start stops being looked up at the first length where it fails
+  // (limit[s]) and reads as 1 from there: most fail at the shortest length, and the table is
+  // neither filled nor read beyond.
+  thread_local std::vector<double> table;
+  const auto rows = static_cast<size_t>(o.max_length) + 1;
+  if (table.size() < rows * n) table.resize(rows * n);
+  const auto stored = [&](int64_t k, int64_t s) -> double& {
+    return table[static_cast<size_t>(k) * n + static_cast<size_t>(s)];
+  };
+  std::vector<int64_t> limit(n, o.min_length);  // lengths [min_length, limit) are stored
+  std::vector<char> taken(n, 0);
+  const int64_t fixed_column = length - o.min_length;  // 1 at every length, as tangermeme
+  if (fixed_column >= 0) taken[static_cast<size_t>(fixed_column)] = 1;
+  const auto P = [&](int64_t k, int64_t s) -> double {
+    if (taken[static_cast<size_t>(s)]) return 1.0;
+    if (k < o.min_length) return 0.0;
+    return k < limit[static_cast<size_t>(s)] ? stored(k, s) : 1.0;
+  };
+  std::vector<std::vector<int64_t>> candidates(rows);  // per length: starts below the threshold
+  std::vector<int64_t> active;
+  for (int64_t s = 0; s + o.min_length <= length; ++s) {
+    if (!taken[static_cast<size_t>(s)]) active.push_back(s);
   }
-  for (int64_t k = o.min_length; k <= o.max_length; ++k) {
-    for (int64_t s = 0; s + k <= length; ++s) {
-      p[static_cast<size_t>(k)][static_cast<size_t>(s)] =
-          std::max(null.p_value(k, sum(s, s + k)), p[static_cast<size_t>(k - 1)][static_cast<size_t>(s)]);
+  for (int64_t k = o.min_length; k <= o.max_length && !active.empty(); ++k) {
+    size_t kept = 0;
+    for (const int64_t s : active) {
+      if (s + k > length) continue;
+      const double value = std::max(null.p_value(k, sum(s, s + k)), P(k - 1, s));
+      if (value >= o.threshold) continue;
+      stored(k, s) = value;
+      limit[static_cast<size_t>(s)] = k + 1;
+      candidates[static_cast<size_t>(k)].push_back(s);
+      active[kept++] = s;
     }
+    active.resize(kept);
   }
   std::vector<Seqlet> seqlets;
   for (int64_t k = o.max_length; k >= o.min_length; --k) {
-    auto& at = p[static_cast<size_t>(k)];
-    while (true) {
-      const auto best = std::min_element(at.begin(), at.end());
-      const int64_t start = best - at.begin();
-      const double p_value = *best;
-      *best = 1.0;
-      if (p_value >= o.threshold) break;
+    // tangermeme takes the smallest p-value left (the first of equals) until none is below
+    // the threshold, setting taken positions to 1. Values only ever rise to 1, so the spans
+    // below the threshold come up in the order of (p-value, start) as sorted now; a span
+    // whose value has been set to 1 since is skipped.
+    auto& order = candidates[static_cast<size_t>(k)];
+    // Those taken by a longer seqlet are 1 by now.
+    order.erase(std::remove_if(order.begin(), order.end(), [&](int64_t s) { return P(k, s) >= o.threshold; }),
+                order.end());
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      const double pa = stored(k, a), pb = stored(k, b);
+      return pa != pb ? pa < pb : a < b;
+    });
+    std::vector<double> sorted_p(order.size());
+    for (size_t i = 0; i < order.size(); ++i) sorted_p[i] = stored(k, order[i]);
+    for (size_t candidate = 0; candidate < order.size(); ++candidate) {
+      const int64_t start = order[candidate];
+      if (P(k, start) != sorted_p[candidate]) continue;  // taken since
+      const double p_value = sorted_p[candidate];
+      stored(k, start) = 1.0;
       bool inner = true;
-      for (int64_t d = 1; d < k && inner; ++d) {
-        inner = p[static_cast<size_t>(k - d)][static_cast<size_t>(start + d)] < o.threshold;
-      }
+      for (int64_t d = 1; d < k && inner; ++d) inner = P(k - d, start + d) < o.threshold;
       if (!inner) continue;
       // As tangermeme: the seqlet's positions are taken at every length (up to the row's last
       // position, which it never takes), and its end stops at length - 1.
-      for (int64_t e = start; e < std::min(start + k, length - 1); ++e) {
-        for (auto& r : p) r[static_cast<size_t>(e)] = 1.0;
-      }
+      for (int64_t e = start; e < std::min(start + k, length - 1); ++e) taken[static_cast<size_t>(e)] = 1;
       const int64_t end = std::min(start + k + o.flank, length - 1);
       const int64_t first = std::max<int64_t>(start - o.flank, 0);
       seqlets.push_back({row, first, end, sum(first, end), p_value});

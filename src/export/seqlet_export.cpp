@@ -1,22 +1,22 @@
 #include "export/seqlet_export.h"
 
-#include <ATen/Parallel.h>
-
+#include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <exception>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <tuple>
 
 #include "common/atomic_output.h"
+#include "common/cores.h"
 #include "common/errors.h"
 #include "common/hdf5.h"
-#include "core/device.h"
 #include "export/motif_scanner.h"
-#include "formats/hdf5_tensor.h"
+#include "formats/dna_letters.h"
 #include "formats/meme.h"
-#include "formats/one_hot.h"
 
 namespace seqattr {
 namespace {
@@ -66,18 +66,90 @@ void check_seqlet_options(const SeqletOptions& s) {
   if (s.flank < 0) throw InputError("--flank: must be >= 0");
 }
 
-// Per-position attributions of rows [first, first + count): (count, L) float32, contiguous.
-torch::Tensor attribution_sums(const SeqletInput& in, hsize_t first, hsize_t count) {
-  return h5::read_rows(in.attributions.get(), first, count, torch::kFloat32).sum(1).contiguous();
+// Per-position attributions of a block of rows, (rows, L) row-major, and their negation.
+// The sum over the four channels is taken in float32 in channel order, as torch's sum(1).
+struct SumBlock {
+  int64_t first = 0, rows = 0, length = 0;
+  std::vector<float> sums, negated;
+  const float* row(int64_t r) const { return sums.data() + r * length; }
+  const float* negated_row(int64_t r) const { return negated.data() + r * length; }
+};
+
+void read_sum_block(const SeqletInput& in, hsize_t first, hsize_t count, SumBlock& block) {
+  const auto length = static_cast<size_t>(in.length);
+  std::vector<float> channels(count * 4 * length);
+  h5::read_rows_into(in.attributions.get(), first, count, H5T_NATIVE_FLOAT, channels.data());
+  block.first = static_cast<int64_t>(first);
+  block.rows = static_cast<int64_t>(count);
+  block.length = in.length;
+  block.sums.assign(count * length, 0.0f);
+  block.negated.resize(count * length);
+  for (size_t r = 0; r < count; ++r) {
+    float* out = block.sums.data() + r * length;
+    for (size_t c = 0; c < 4; ++c) {
+      const float* x = channels.data() + (r * 4 + c) * length;
+      for (size_t j = 0; j < length; ++j) out[j] += x[j];
+    }
+  }
+  for (size_t i = 0; i < block.sums.size(); ++i) block.negated[i] = -block.sums[i];
 }
 
-template <typename Visit>
-void for_each_sum_block(const SeqletInput& in, Visit visit) {
-  for (hsize_t first = 0; first < static_cast<hsize_t>(in.rows); first += kSeqletBlockRows) {
-    const hsize_t count = std::min<hsize_t>(kSeqletBlockRows, static_cast<hsize_t>(in.rows) - first);
-    visit(static_cast<int64_t>(first), attribution_sums(in, first, count));
+// The blocks of the three passes (range, histogram, calls). The first pass reads and sums the
+// file; its blocks are kept for the other two while they take at most kKeptSumBytes (most
+// files: 256 MB holds 32 million positions), else the later passes read them again. Memory
+// stays bounded whatever the number of windows; decompressing the file once instead of three
+// times was a fifth of the time on a tiled genome.
+constexpr size_t kKeptSumBytes = size_t{256} << 20;
+
+class SumBlocks {
+ public:
+  explicit SumBlocks(const SeqletInput& in) : in_(in) {}
+
+  template <typename Visit>
+  void for_each(Visit visit) {
+    if (complete_) {
+      for (const auto& block : kept_) visit(block);
+      return;
+    }
+    const bool keep = kept_.empty() && sizeof(float) * 2 * static_cast<size_t>(in_.rows) *
+                                               static_cast<size_t>(in_.length) <= kKeptSumBytes;
+    SumBlock block;
+    for (hsize_t first = 0; first < static_cast<hsize_t>(in_.rows); first += kSeqletBlockRows) {
+      read_sum_block(in_, first, std::min<hsize_t>(kSeqletBlockRows, static_cast<hsize_t>(in_.rows) - first),
+                     block);
+      visit(static_cast<const SumBlock&>(block));
+      if (keep) kept_.push_back(block);
+    }
+    complete_ = keep;
   }
-}
+
+ private:
+  const SeqletInput& in_;
+  std::vector<SumBlock> kept_;
+  bool complete_ = false;
+};
+
+// The first exception thrown by any of the calls run through it, for loops (OpenMP's) that an
+// exception may not leave.
+class FirstError {
+ public:
+  template <typename F>
+  void run(F f) {
+    try {
+      f();
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
 
 std::string seqlet_number(double value) {
   char text[32];
@@ -117,25 +189,27 @@ bool read_found(std::istream& in, Found& f) {
 
 SeqletSummary export_seqlets(const SeqletExportOptions& o) {
   check_seqlet_options(o.seqlets);
-  const ScopedThreadCount threads(effective_threads(o.threads));
+  const int threads = effective_threads(o.threads);
   SeqletInput in = open_seqlet_input(o);
   AtomicOutput output(o.output, {{"input", o.input}});
   SeqletNull positive(o.seqlets), negative(o.seqlets);
-  for_each_sum_block(in, [&](int64_t, const torch::Tensor& x) {
-    positive.range(x.data_ptr<float>(), x.numel());
-    const auto minus = x.neg();
-    negative.range(minus.data_ptr<float>(), minus.numel());
+  SumBlocks blocks(in);
+  blocks.for_each([&](const SumBlock& x) {
+    positive.range(x.sums.data(), static_cast<int64_t>(x.sums.size()));
+    negative.range(x.negated.data(), static_cast<int64_t>(x.negated.size()));
   });
-  for_each_sum_block(in, [&](int64_t, const torch::Tensor& x) {
-    positive.add(x.data_ptr<float>(), x.numel());
-    const auto minus = x.neg();
-    negative.add(minus.data_ptr<float>(), minus.numel());
+  blocks.for_each([&](const SumBlock& x) {
+    positive.add(x.sums.data(), static_cast<int64_t>(x.sums.size()));
+    negative.add(x.negated.data(), static_cast<int64_t>(x.negated.size()));
   });
   SeqletSummary summary;
   summary.rows = in.rows;
   if (positive.empty()) throw InputError("input file '" + o.input + "': no finite attributions");
-  positive.finish();
-  negative.finish();
+  // The two nulls' convolutions (the costliest step on a small file) side by side.
+  FirstError finish_error;
+#pragma omp parallel for num_threads(std::min(threads, 2))
+  for (int sign = 0; sign < 2; ++sign) finish_error.run([&] { (sign == 0 ? positive : negative).finish(); });
+  finish_error.rethrow();
 
   std::optional<MotifDatabase> database;
   std::optional<MotifScanner> scanner;
@@ -160,14 +234,14 @@ SeqletSummary export_seqlets(const SeqletExportOptions& o) {
     }
     using Key = std::tuple<std::string, int64_t, int64_t, bool>;
     std::deque<std::set<Key>> recent;  // seqlets of the last windows, for overlapping tiles
-    for_each_sum_block(in, [&](int64_t first, const torch::Tensor& x) {
-      const auto count = static_cast<hsize_t>(x.size(0));
-      const auto at = static_cast<hsize_t>(first);
-      const auto letters = h5::read_rows(one_hot.get(), at, count, torch::kUInt8);
+    blocks.for_each([&](const SumBlock& x) {
+      const auto count = static_cast<hsize_t>(x.rows);
+      const auto at = static_cast<hsize_t>(x.first);
+      std::vector<uint8_t> letters(count * 4 * static_cast<size_t>(in.length));
+      h5::read_rows_into(one_hot.get(), at, count, H5T_NATIVE_UINT8, letters.data());
       const auto labels = h5::read_strings(in.genomic ? chroms.get() : names.get(), at, count);
-      const auto offsets = in.genomic ? h5::read_rows(starts.get(), at, count, torch::kInt64)
-                                      : torch::zeros({static_cast<int64_t>(count)}, torch::kInt64);
-      const auto minus = x.neg();
+      std::vector<int64_t> offsets(count, 0);
+      if (in.genomic) h5::read_rows_into(starts.get(), at, count, H5T_NATIVE_INT64, offsets.data());
       // Rows are called and their seqlets compared with the motifs in parallel (each row's
       // alone: the null and the scanner are read-only); duplicates are dropped and seqlets
       // written in row order after.
@@ -176,31 +250,36 @@ SeqletSummary export_seqlets(const SeqletExportOptions& o) {
         std::vector<MotifMatch> matches;             // with --motifs, one per seqlet
         std::string window;
       };
-      std::vector<RowSeqlets> called(static_cast<size_t>(x.size(0)));
-      at::parallel_for(0, x.size(0), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          auto& row = called[static_cast<size_t>(r)];
-          for (const auto& s : call_seqlets(x[r].data_ptr<float>(), in.length, first + r, positive, o.seqlets)) {
-            row.found.push_back({s, false});
-          }
-          for (auto s : call_seqlets(minus[r].data_ptr<float>(), in.length, first + r, negative, o.seqlets)) {
-            s.attribution = -s.attribution;
-            row.found.push_back({s, true});
-          }
-          std::sort(row.found.begin(), row.found.end(), [](const auto& a, const auto& b) {
-            return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
-          });
-          row.window = one_hot_bases(letters[r]);
-          if (!scanner) continue;
-          for (const auto& found : row.found) {
-            row.matches.push_back(scanner->best(row.window, found.first.start, found.first.end));
-          }
+      const auto call_row = [&](int64_t r, RowSeqlets& row) {
+        for (const auto& s : call_seqlets(x.row(r), in.length, x.first + r, positive, o.seqlets)) {
+          row.found.push_back({s, false});
         }
-      });
-      for (int64_t r = 0; r < x.size(0); ++r) {
+        for (auto s : call_seqlets(x.negated_row(r), in.length, x.first + r, negative, o.seqlets)) {
+          s.attribution = -s.attribution;
+          row.found.push_back({s, true});
+        }
+        std::sort(row.found.begin(), row.found.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.first.start, a.first.end, a.second) < std::tie(b.first.start, b.first.end, b.second);
+        });
+        const auto window_size = 4 * static_cast<size_t>(in.length);
+        row.window = one_hot_letters(letters.data() + static_cast<size_t>(r) * window_size, in.length);
+        if (!scanner) return;
+        for (const auto& found : row.found) {
+          row.matches.push_back(scanner->best(row.window, found.first.start, found.first.end));
+        }
+      };
+      std::vector<RowSeqlets> called(static_cast<size_t>(x.rows));
+      FirstError error;  // an exception may not leave an OpenMP loop: kept, thrown after it
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+      for (int64_t r = 0; r < x.rows; ++r) {
+        error.run([&] { call_row(r, called[static_cast<size_t>(r)]); });
+      }
+      error.rethrow();
+      for (int64_t r = 0; r < x.rows; ++r) {
         const auto& row = called[static_cast<size_t>(r)];
         std::set<Key> here;
-        const int64_t offset = offsets[r].item<int64_t>();
+        const int64_t offset = offsets[static_cast<size_t>(r)];
+
         const auto& label = labels[static_cast<size_t>(r)];
         for (size_t i = 0; i < row.found.size(); ++i) {
           const auto& [s, is_negative] = row.found[i];

@@ -25,17 +25,8 @@ hid_t memory_type_of(const torch::Tensor& t) {
 }  // namespace
 
 void read_rows_into(hid_t dataset, hsize_t first, hsize_t count, torch::Tensor& out) {
-  auto dims = dataset_shape(dataset);
-  TORCH_INTERNAL_ASSERT(!dims.empty() && first + count <= dims[0]);
   TORCH_INTERNAL_ASSERT(out.is_contiguous() && out.size(0) >= static_cast<int64_t>(count));
-  if (count == 0) return;
-  dims[0] = count;
-  const auto file_space = select_rows(dataset, first, dims);
-  Handle memory_space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                      H5Sclose, "create memory dataspace");
-  check_status(H5Dread(dataset, memory_type_of(out), memory_space.get(), file_space.get(),
-                       H5P_DEFAULT, out.data_ptr()),
-               "read rows");
+  h5::read_rows_into(dataset, first, count, memory_type_of(out), out.data_ptr());
 }
 
 void write_dataset(hid_t parent, const std::string& name, const torch::Tensor& rows, hid_t type,

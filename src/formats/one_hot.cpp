@@ -1,5 +1,7 @@
 #include "formats/one_hot.h"
 
+#include "formats/dna_letters.h"
+
 namespace seqattr {
 namespace {
 
@@ -31,15 +33,9 @@ torch::Tensor one_hot_encode(const std::vector<SequenceRecord>& records, int64_t
 }
 
 std::string one_hot_bases(const torch::Tensor& one_hot) {
-  const auto x = one_hot.contiguous();
-  const auto a = x.accessor<uint8_t, 2>();
-  std::string out(static_cast<size_t>(x.size(1)), 'N');
-  for (int64_t j = 0; j < x.size(1); ++j) {
-    for (int64_t b = 0; b < 4; ++b) {
-      if (a[b][j]) out[static_cast<size_t>(j)] = "ACGT"[b];
-    }
-  }
-  return out;
+  const auto x = one_hot.to(torch::kUInt8).contiguous();
+  TORCH_CHECK(x.dim() == 2 && x.size(0) == 4, "one_hot_bases: expected (4, L)");
+  return one_hot_letters(x.data_ptr<uint8_t>(), x.size(1));
 }
 
 }  // namespace seqattr

@@ -11,7 +11,7 @@ import numpy as np
 import subprocess
 import sys
 
-from seqattr_cli import DATA, MODELS, TempDirTest, expect_cli_error, make_genome, run
+from seqattr_cli import BIN, DATA, MODELS, TempDirTest, expect_cli_error, make_genome, run
 
 FIXTURE = os.path.join(DATA, "seqlets", "seqlets.h5")
 
@@ -53,6 +53,25 @@ class Seqlets(TempDirTest):
                          "no 'nope' dataset", outputs=[out])
         expect_cli_error(self, ["seqlets", self.write("x.h5", "not hdf5"), "--output", out],
                          "cannot open as HDF5", outputs=[out])
+
+
+    def test_seqlets_run_without_libtorch_and_other_commands_with_it(self):
+        # `seqattr` loads LibTorch (0.5 s of static initialisation) only through
+        # seqattr-engine, which it runs for every command but seqlets (launcher.cpp).
+        libraries = subprocess.run(["ldd", BIN], capture_output=True, text=True, check=True).stdout
+        self.assertNotIn("libtorch", libraries)
+        engine = os.path.join(os.path.dirname(BIN), "seqattr-engine")
+        self.assertIn("libtorch", subprocess.run(["ldd", engine], capture_output=True, text=True,
+                                                 check=True).stdout)
+        out = self.path("s.bed")
+        proc = subprocess.run([BIN, "--config", self.write("p.toml", "[seqlets]\nthreshold = 0.01\n"),
+                               "seqlets", FIXTURE, "--output", out], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.exists(out))
+        # Other commands (and help) reach the engine with the same arguments.
+        proc = subprocess.run([BIN, "inspect", "--help"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("--model", proc.stdout)
 
 
 class Genomic(TempDirTest):
