@@ -4,8 +4,8 @@
 differences of float32 activations).
 
 The model is models/fixtures/dl_smooth.pt (conv + batchnorm blocks with ELU, softplus,
-tanh and sigmoid), rebuilt here as an nn.Module with activation modules and the same
-weights, because the peers find their rules through nn.Module hooks. 13 random sequences
+tanh and sigmoid), run by the peers as the nn.Module it was made from (models/
+make_fixtures.py's Smooth, activation modules: the peers find their rules through hooks). 13 random sequences
 of 120 bp. Distance = max |a - exact| / max |exact| over the attributions (multiplier x
 (input - reference), averaged over references), where exact is the peer's own run in
 float64 (model and inputs in double); seqattr's own float64 evaluation (the unit test
@@ -20,38 +20,22 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 
 import h5py
 import numpy as np
 import torch
-import torch.nn as nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "models", "fixtures", "dl_smooth.pt")
-
-
-class SmoothModules(nn.Module):
-    """models/make_fixtures.py's Smooth with one activation module per use."""
-
-    def __init__(self):
-        super().__init__()
-        widths = [4, 16, 16, 16, 16]
-        self.convs = nn.ModuleList(
-            nn.Conv1d(widths[i], widths[i + 1], 7 - i, padding=(7 - i) // 2 * (i + 1), dilation=i + 1)
-            for i in range(4))
-        self.bns = nn.ModuleList(nn.BatchNorm1d(w) for w in widths[1:])
-        self.activations = nn.ModuleList([nn.ELU(), nn.Softplus(), nn.Tanh(), nn.Sigmoid()])
-        self.fc = nn.Linear(16, 3)
-
-    def forward(self, x):
-        for conv, bn, activation in zip(self.convs, self.bns, self.activations):
-            x = activation(bn(conv(x)))
-        return self.fc(x.mean(dim=-1))
+sys.path.insert(0, os.path.join(ROOT, "models"))
+from make_fixtures import Smooth  # noqa: E402
 
 
 def module_twin(dtype):
-    model = SmoothModules()
+    """The fixture as the nn.Module it was made from (activation modules), same weights."""
+    model = Smooth()
     model.load_state_dict(torch.jit.load(MODEL).state_dict())
     return model.eval().to(dtype)
 

@@ -199,16 +199,16 @@ class Smooth(nn.Module):
             bn.running_var.uniform_(0.5, 2.0)
             bn.weight.data.uniform_(0.5, 1.5)
             bn.bias.data.uniform_(-0.2, 0.2)
+        # Activation modules (no parameters, so the weights are as before they were modules):
+        # bench/deeplift_precision.py runs this class under Captum and tangermeme, which find
+        # their rules through module hooks.
+        self.activations = nn.ModuleList([nn.ELU(), nn.Softplus(), nn.Tanh(), nn.Sigmoid()])
         self.fc = nn.Linear(16, 3)
 
     def forward(self, x):
-        c = self.convs
-        b = self.bns
-        h = F.elu(b[0](c[0](x)))
-        h = F.softplus(b[1](c[1](h)))
-        h = torch.tanh(b[2](c[2](h)))
-        h = torch.sigmoid(b[3](c[3](h)))
-        return self.fc(h.mean(dim=-1))
+        for conv, bn, activation in zip(self.convs, self.bns, self.activations):
+            x = activation(bn(conv(x)))
+        return self.fc(x.mean(dim=-1))
 
 
 class Unruled(nn.Module):

@@ -172,6 +172,12 @@ void choose_secants(torch::jit::Graph& graph, Secants secants, RewrittenModel& o
                                                       : "from activations (piecewise-linear rules only)";
     return;
   }
+  // Ill-conditioned graphs run in float64 (prepare_model), where differences of activations
+  // are exact to ~1e-12: carrying Δ would only add its pass.
+  if (secants == Secants::Auto && out.ill_conditioned) {
+    out.secants_note = "from float64 activations (softmax or profile rule)";
+    return;
+  }
   const auto delta = add_delta_propagation(graph);
   out.carries_delta = delta.added;
   out.secants_note = delta.added ? "from Δ carried through the graph"
