@@ -185,8 +185,11 @@ def machine():
 
 
 def linked_libtorch(binary):
+    # `seqattr` runs the methods through seqattr-engine beside it, which links LibTorch.
+    engine = os.path.join(os.path.dirname(binary), "seqattr-engine")
     try:
-        out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+        out = subprocess.run(["ldd", engine if os.path.exists(engine) else binary],
+                             capture_output=True, text=True).stdout
         m = re.search(r"(libtorch_cpu\.so[^\s]*) => (\S+)", out)
         return m.group(2) if m else "?"
     except OSError:
@@ -251,7 +254,8 @@ def time_peer(call, warmup_calls, repeats, device):
 
 
 def time_seqattr(args, extra, fasta, out, warmup, repeats):
-    """seqattr's `compute` stage seconds (--verbose) over `repeats` runs after `warmup`."""
+    """seqattr's `compute` stage seconds (--verbose) and whole-process seconds, as pairs, over
+    `repeats` runs after `warmup`."""
     command = [args.seqattr, "attribute", "--model", args.model, "--fasta", fasta,
                "--target", str(args.target), "--threads", str(args.threads),
                "--device", args.device, "--output", out, "--verbose"] + extra
@@ -259,7 +263,9 @@ def time_seqattr(args, extra, fasta, out, warmup, repeats):
     for i in range(warmup + repeats):
         if os.path.exists(out):
             os.remove(out)
+        start = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True)
+        process = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"seqattr failed ({proc.returncode}): {' '.join(command)}\n"
                                f"{proc.stderr.strip()}")
@@ -268,8 +274,22 @@ def time_seqattr(args, extra, fasta, out, warmup, repeats):
             raise RuntimeError("seqattr --verbose printed no 'seconds by stage' line:\n"
                                + proc.stderr)
         if i >= warmup:
-            times.append(float(m.group(1)))
+            times.append((float(m.group(1)), process))
     return times
+
+
+def peer_start(args, imports):
+    """Seconds a user's Python process takes before the peer's call: interpreter start, torch
+    and the peer's imports, loading the model (the best of 3 fresh processes). A peer's whole
+    process is this plus its call."""
+    code = (f"import torch; torch.set_num_threads({args.threads}); {imports}; "
+            f"torch.jit.load({args.model!r})")
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def summary(times, stat):
@@ -290,12 +310,18 @@ class Bench:
         bases = torch.randint(0, 4, (count, self.args.length), generator=g)
         return bases, one_hot(bases)
 
-    def add(self, method, peer, count, peer_times, seqattr_times, error, note="", extra=None,
-            exact_errors=None):
+    def add(self, method, peer, count, peer_times, seqattr_runs, error, note="", extra=None,
+            exact_errors=None, start=None):
         a = self.args
+        seqattr_times = [compute for compute, _ in seqattr_runs]
+        process_times = [process for _, process in seqattr_runs]
         row = {"method": method, "peer": peer, "sequences": count, "peer_times": peer_times,
-               "seqattr_times": seqattr_times, "error": error, "note": note}
+               "seqattr_times": seqattr_times, "seqattr_process_times": process_times,
+               "peer_start": start, "error": error, "note": note}
         p, s = summary(peer_times, a.stat), summary(seqattr_times, a.stat)
+        whole = summary(process_times, a.stat)
+        row["peer_whole_seconds"] = p + start if (p and start is not None) else None
+        row["seqattr_whole_seconds"] = whole
         row["peer_seconds"], row["seqattr_seconds"] = p, s
         row["peer_per_second"] = count / p if p else None
         row["seqattr_per_second"] = count / s if s else None
@@ -305,6 +331,8 @@ class Bench:
             agree = agree or seqattr_exact <= max(a.tolerance, peer_exact)
         row["agree"] = agree if error is not None else None
         row["ratio"] = p / s if (p and s and agree) else None
+        row["whole_ratio"] = (row["peer_whole_seconds"] / whole
+                              if (row["peer_whole_seconds"] and whole and agree) else None)
         if error is not None and not agree:
             self.failed = True
             print(f"error: {method}: seqattr and {peer} disagree: max|seqattr - peer| / "
@@ -355,6 +383,7 @@ class Bench:
             got = f["attributions"][()].sum(axis=1)
         error = relative_error(got, attr.cpu().numpy().sum(axis=1))
         self.add("ig", peer, n, peer_times, seqattr_times, error,
+                 start=peer_start(a, "from captum.attr import IntegratedGradients"),
                  note=f"{a.n_steps} steps gausslegendre, zero baseline; per-position totals; "
                       f"{a.ig_batch} rows a pass")
 
@@ -403,6 +432,7 @@ class Bench:
         error_attr = relative_error(got_attr, attr.numpy())
         error_hyp = relative_error(got_hyp, hypothetical[0].numpy())
         self.add("deeplift_shap", peer, n, peer_times, seqattr_times, max(error_attr, error_hyp),
+                 start=peer_start(a, "from tangermeme.deep_lift_shap import deep_lift_shap"),
                  note=f"{a.shuffles} dinucleotide-shuffled references; attributions "
                       f"{error_attr:.1e}, hypothetical {error_hyp:.1e}; "
                       f"{a.dls_batch} pairs a pass",
@@ -448,6 +478,8 @@ class Bench:
                            / 2 / max(np.abs(expected).max(), 1e-30))
         exact = exact_ism(a.model, X, start, end, a.target, a.ism_batch)
         peer_exact = relative_error(expected, exact)
+        start_seconds = peer_start(
+            a, "from tangermeme.saturation_mutagenesis import saturation_mutagenesis")
         for m in a.ism_modes:
             seqattr_times = runs[m]()
             with h5py.File(outs[m], "r") as f:
@@ -460,7 +492,7 @@ class Bench:
                           f"resolution ulp(max|f(x)|)/2/max|delta| = {resolution:.1e}",
                      extra={"float32_resolution": resolution, "seqattr_from_exact":
                             seqattr_exact, "peer_from_exact": peer_exact},
-                     exact_errors=(seqattr_exact, peer_exact))
+                     exact_errors=(seqattr_exact, peer_exact), start=start_seconds)
 
 
 def fmt(x, spec):
@@ -469,8 +501,9 @@ def fmt(x, spec):
 
 def table(rows, stat):
     head = (f"| method | peer | N | peer s ({stat}) | seqattr s ({stat}) | peer seq/s | "
-            f"seqattr seq/s | seqattr/peer speed | max rel. diff | notes |")
-    lines = [head, "| " + " | ".join(["---"] * 10) + " |"]
+            f"seqattr seq/s | seqattr/peer speed | peer whole process s | seqattr whole "
+            f"process s | whole-process speed | max rel. diff | notes |")
+    lines = [head, "| " + " | ".join(["---"] * 13) + " |"]
     for r in rows:
         if r["error"] is None:
             ratio = "—"
@@ -481,8 +514,10 @@ def table(rows, stat):
         lines.append(" | ".join([
             "| " + r["method"], r["peer"], str(r["sequences"]), fmt(r["peer_seconds"], ".2f"),
             fmt(r["seqattr_seconds"], ".2f"), fmt(r["peer_per_second"], ".3f"),
-            fmt(r["seqattr_per_second"], ".3f"), ratio, fmt(r["error"], ".1e"),
-            r["note"]]) + " |")
+            fmt(r["seqattr_per_second"], ".3f"), ratio, fmt(r["peer_whole_seconds"], ".2f"),
+            fmt(r["seqattr_whole_seconds"], ".2f"),
+            "—" if r.get("whole_ratio") is None else f"**{r['whole_ratio']:.2f}×**",
+            fmt(r["error"], ".1e"), r["note"]]) + " |")
     return "\n".join(lines)
 
 
@@ -568,7 +603,9 @@ def main():
           f"{info['tangermeme'] or 'absent'}; {info['seqattr']} linked to "
           f"{info['seqattr_libtorch']}")
     print(f"- timing: {args.warmup} warm-up + {args.repeats} timed runs a side, {args.stat}; "
-          f"seqattr = its `compute` stage (--verbose), no process start, model load or I/O")
+          f"seqattr = its `compute` stage (--verbose), no process start, model load or I/O; "
+          f"whole process: seqattr's run as a user runs it, the peer's call plus a fresh Python "
+          f"process's start, imports and model load")
     print(f"- load average before {info['load_before'][0]:.2f}, after "
           f"{info['load_after'][0]:.2f} (1 min)")
     print(f"- agreement: max|seqattr - peer| / max|peer| <= {args.tolerance:g} (ISM: or seqattr no "
