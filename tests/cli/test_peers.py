@@ -34,15 +34,20 @@ class AgreementRule(unittest.TestCase):
         self.bench.args, self.bench.rows, self.bench.failed = args, [], False
 
     def add(self, error, exact_errors=None):
-        self.bench.add("m", "peer", 4, [2.0, 3.0], [1.0, 1.5], error, exact_errors=exact_errors)
+        # seqattr runs: (compute stage, whole process) seconds; the peer's process start 0.5 s.
+        self.bench.add("m", "peer", 4, [2.0, 3.0], [(1.0, 1.25), (1.5, 2.0)], error,
+                       exact_errors=exact_errors, start=0.5)
         return self.bench.rows[-1]
 
     def test_ratio_only_where_the_answers_agree(self):
         row = self.add(5e-5)
         self.assertEqual(row["ratio"], 2.0)  # best peer 2.0 s over best seqattr 1.0 s
+        # Whole processes: peer call 2.0 + start 0.5 over seqattr's best process 1.25 s.
+        self.assertEqual(row["whole_ratio"], 2.0)
         self.assertFalse(self.bench.failed)
         row = self.add(2e-4)
         self.assertIsNone(row["ratio"])
+        self.assertIsNone(row["whole_ratio"])
         self.assertTrue(self.bench.failed)
 
     def test_ism_passes_when_no_farther_from_float64_than_the_peer(self):
