@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MODEL = os.path.join(ROOT, "models", "fixtures", "basset_600.pt")
 sys.path.insert(0, HERE)
-from peers import EagerBasset  # noqa: E402
+from peers import basset_600_module  # noqa: E402
 
 
 def main():
@@ -38,7 +38,7 @@ def main():
     torch.manual_seed(0)
     X = F.one_hot(torch.randint(0, 4, (args.sequences, 600)), 4).permute(0, 2, 1).float()
     refs = dinucleotide_shuffle(X, n=args.shuffles, random_state=0)
-    model = EagerBasset(torch.jit.load(MODEL)).eval()
+    model = basset_600_module(torch.jit.load(MODEL))
     run = lambda m, dtype: deep_lift_shap(m.to(dtype), X.to(dtype), references=refs.to(dtype),
                                           target=0, device="cpu", warning_threshold=1e9,
                                           batch_size=32).numpy()

@@ -150,38 +150,21 @@ class BpnetLiteCounts(nn.Module):
         return self.net(x)[1]
 
 
-class EagerBasset(nn.Module):
-    """models/fixtures/basset_600.pt (models/make_fixtures.py Basset600) with a module for
-    every ReLU and max-pool, so that tangermeme's hooks attach."""
-
-    def __init__(self, scripted):
-        super().__init__()
-        for name in ("c1", "c2", "c3", "bn1", "fc1", "fc2"):
-            sub = getattr(scripted, name)
-            w = sub.weight
-            if name.startswith("c"):
-                layer = nn.Conv1d(w.shape[1], w.shape[0], w.shape[2], padding=sub.padding)
-            elif name == "bn1":
-                layer = nn.BatchNorm1d(w.shape[0])
-            else:
-                layer = nn.Linear(w.shape[1], w.shape[0])
-            layer.load_state_dict(sub.state_dict())
-            setattr(self, name, layer)
-        self.relus = nn.ModuleList(nn.ReLU() for _ in range(4))
-        self.pools = nn.ModuleList(nn.MaxPool1d(k) for k in (3, 4, 4))
-
-    def forward(self, x):
-        h = self.pools[0](self.relus[0](self.bn1(self.c1(x))))
-        h = self.pools[1](self.relus[1](self.c2(h)))
-        h = self.pools[2](self.relus[2](self.c3(h)))
-        return self.fc2(self.relus[3](self.fc1(torch.flatten(h, 1))))
+def basset_600_module(scripted):
+    """models/fixtures/basset_600.pt as the nn.Module it was made from (models/make_fixtures.py
+    Basset600: a module for every ReLU and max-pool, so that tangermeme's hooks attach)."""
+    sys.path.insert(0, os.path.join(ROOT, "models"))
+    from make_fixtures import Basset600
+    eager = Basset600()
+    eager.load_state_dict(scripted.state_dict())
+    return eager.eval()
 
 
 def eager_copy(scripted, X, bpnetlite=""):
     """An eager module computing what `scripted` computes, or (None, why)."""
     if all(hasattr(scripted, n) for n in ("c1", "c2", "c3", "bn1", "fc1", "fc2")):
         try:
-            eager = EagerBasset(scripted).eval().to(X.device)
+            eager = basset_600_module(scripted).to(X.device)
             with torch.no_grad():
                 if torch.allclose(eager(X[:2]), scripted(X[:2]), rtol=1e-5, atol=1e-5):
                     return eager, ""

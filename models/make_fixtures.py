@@ -290,12 +290,16 @@ class Basset600(nn.Module):
         self.bn1 = nn.BatchNorm1d(128)
         self.fc1 = nn.Linear(128 * 12, 256)
         self.fc2 = nn.Linear(256, 8)
+        # One module per ReLU and max-pool (no parameters): bench/peers.py runs this class
+        # under tangermeme, which finds its rules through module hooks.
+        self.relus = nn.ModuleList(nn.ReLU() for _ in range(4))
+        self.pools = nn.ModuleList(nn.MaxPool1d(k) for k in (3, 4, 4))
 
     def forward(self, x):  # L = 600
-        h = F.max_pool1d(F.relu(self.bn1(self.c1(x))), 3)   # 200
-        h = F.max_pool1d(F.relu(self.c2(h)), 4)             # 50
-        h = F.max_pool1d(F.relu(self.c3(h)), 4)             # 12
-        return self.fc2(F.relu(self.fc1(torch.flatten(h, 1))))
+        h = self.pools[0](self.relus[0](self.bn1(self.c1(x))))   # 200
+        h = self.pools[1](self.relus[1](self.c2(h)))             # 50
+        h = self.pools[2](self.relus[2](self.c3(h)))             # 12
+        return self.fc2(self.relus[3](self.fc1(torch.flatten(h, 1))))
 
 
 def golden_conv_dense_layers():

@@ -103,30 +103,32 @@ constexpr size_t kKeptSumBytes = size_t{256} << 20;
 
 class SumBlocks {
  public:
-  explicit SumBlocks(const SeqletInput& in) : in_(in) {}
+  explicit SumBlocks(const SeqletInput& in)
+      : in_(in),
+        keep_(sizeof(float) * 2 * static_cast<size_t>(in.rows) * static_cast<size_t>(in.length) <=
+              kKeptSumBytes) {}
 
   template <typename Visit>
   void for_each(Visit visit) {
-    if (complete_) {
+    if (read_once_ && keep_) {
       for (const auto& block : kept_) visit(block);
       return;
     }
-    const bool keep = kept_.empty() && sizeof(float) * 2 * static_cast<size_t>(in_.rows) *
-                                               static_cast<size_t>(in_.length) <= kKeptSumBytes;
     SumBlock block;
     for (hsize_t first = 0; first < static_cast<hsize_t>(in_.rows); first += kSeqletBlockRows) {
       read_sum_block(in_, first, std::min<hsize_t>(kSeqletBlockRows, static_cast<hsize_t>(in_.rows) - first),
                      block);
       visit(static_cast<const SumBlock&>(block));
-      if (keep) kept_.push_back(block);
+      if (keep_) kept_.push_back(block);
     }
-    complete_ = keep;
+    read_once_ = true;
   }
 
  private:
   const SeqletInput& in_;
+  const bool keep_;  // the whole file's sums fit kKeptSumBytes
   std::vector<SumBlock> kept_;
-  bool complete_ = false;
+  bool read_once_ = false;
 };
 
 // The first exception thrown by any of the calls run through it, for loops (OpenMP's) that an

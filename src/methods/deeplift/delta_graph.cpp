@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/model_graph.h"
+#include "methods/deeplift/graph_rewrite.h"
 
 namespace seqattr::deeplift {
 namespace {
@@ -40,15 +41,12 @@ const std::set<std::string>& shape_from_other_kinds() {
   return kinds;
 }
 
-// Nonlinear operations taken at both points in float64: elementwise activations, exp and
-// log, softmax (not elementwise, but a function of its row), bpnet-lite's profile scaling.
-const std::set<std::string>& smooth_kinds() {
-  static const std::set<std::string> kinds = {
-      "aten::relu6",   "aten::leaky_relu", "aten::elu",         "aten::selu",     "aten::celu",
-      "aten::gelu",    "aten::silu",       "aten::mish",        "aten::sigmoid",  "aten::tanh",
-      "aten::softplus", "aten::log_sigmoid", "aten::hardtanh",  "aten::prelu",    "aten::exp",
-      "aten::log",     "aten::softmax",    "aten::log_softmax", "seqattr::profile_logit_scaling"};
-  return kinds;
+// Nonlinear operations taken at both points in float64: the rescale rule's activations
+// (graph_rewrite.h; ReLU aside, mapped exactly in float32), softmax and log_softmax (not
+// elementwise, but functions of their row), bpnet-lite's profile scaling.
+bool evaluated_at_both_points(const std::string& kind) {
+  return (rescale_ops().count(kind) > 0 && kind != "aten::relu") || kind == "aten::softmax" ||
+         kind == "aten::log_softmax" || kind == "seqattr::profile_logit_scaling";
 }
 
 const std::set<std::string>& convolution_kinds() {
@@ -206,7 +204,7 @@ class DeltaBuilder {
                                       {in[0], delta(in[0]), in[1], in[2], in[3], in[4], in[5]});
       return true;
     }
-    if (smooth_kinds().count(kind)) {
+    if (evaluated_at_both_points(kind)) {
       if (!has[0] || others_have_delta()) return false;
       Value* points = insert("seqattr::deeplift_delta_points", {in[0], delta(in[0])});
       Node* at_points = clone(node, [&](Value* v) {

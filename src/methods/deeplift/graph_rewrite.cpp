@@ -9,12 +9,6 @@
 #include "methods/deeplift/delta_graph.h"
 
 namespace seqattr::deeplift {
-namespace {
-
-using torch::jit::Node;
-using torch::jit::Value;
-
-// Elementwise nonlinearities (and exp, log) that get the rescale rule.
 const std::set<std::string>& rescale_ops() {
   static const std::set<std::string> ops = {
       "aten::relu",    "aten::relu6",    "aten::leaky_relu", "aten::elu",      "aten::selu",
@@ -23,6 +17,17 @@ const std::set<std::string>& rescale_ops() {
       "aten::exp",     "aten::log"};
   return ops;
 }
+
+bool piecewise_linear(const std::string& kind) {
+  static const std::set<std::string> kinds = {"aten::relu", "aten::relu6", "aten::leaky_relu",
+                                              "aten::hardtanh", "aten::prelu"};
+  return kinds.count(kind) > 0;
+}
+
+namespace {
+
+using torch::jit::Node;
+using torch::jit::Value;
 
 // Operations that are linear (or affine) in their input-dependent operand, so DeepLIFT's
 // multipliers are their gradients. Products and quotients are checked separately.
@@ -149,19 +154,23 @@ void rule_node(torch::jit::Graph& graph, Node* node, const std::string& kind,
   }
 }
 
-// Whether a rule takes a secant whose float32 evaluation from two activations can cancel:
-// smooth activations, exp and log, softmax, bpnet-lite's profile rule. Piecewise-linear
-// ones and max-pool divide differences of the same two values where both sides are on one
-// piece (slope exact) and add, not cancel, across a kink; measured, their float32 results
-// sit within 1e-6 of float64 either way (tests/unit/test_deeplift_exact.cpp).
+// Whether a rule takes a secant whose float32 evaluation from two activations can cancel: a
+// smooth activation, exp or log. Piecewise-linear ones and max-pool divide differences of
+// the same two values where both sides are on one piece (slope exact) and add, not cancel,
+// across a kink; measured, their float32 results sit within 1e-6 of float64 either way
+// (tests/unit/test_deeplift_exact.cpp). Softmax and the profile rule make a graph
+// ill-conditioned, which runs in float64 instead.
 bool rule_needs_delta(const std::string& kind, const std::string& rule) {
-  static const std::set<std::string> piecewise_linear = {"aten::relu", "aten::relu6", "aten::leaky_relu",
-                                                         "aten::hardtanh", "aten::prelu"};
-  if (rule == "rescale") return !piecewise_linear.count(kind);
-  return rule == "softmax (Captum's)" || rule.rfind("rescale", 0) == 0;
+  return rule == "rescale" && !piecewise_linear(kind);
 }
 
 void choose_secants(torch::jit::Graph& graph, Secants secants, RewrittenModel& out) {
+  if (secants == Secants::Auto && out.ill_conditioned) {
+    // Run in float64 (prepare_model), where differences of activations are exact to ~1e-12:
+    // carrying Δ would only add its pass.
+    out.secants_note = "from float64 activations (softmax or profile rule)";
+    return;
+  }
   const bool wanted = secants == Secants::FromDelta ||
                       (secants == Secants::Auto &&
                        std::any_of(out.ruled_ops.begin(), out.ruled_ops.end(), [](const auto& op) {
@@ -170,12 +179,6 @@ void choose_secants(torch::jit::Graph& graph, Secants secants, RewrittenModel& o
   if (!wanted) {
     out.secants_note = secants == Secants::FromValues ? "from activations (as asked)"
                                                       : "from activations (piecewise-linear rules only)";
-    return;
-  }
-  // Ill-conditioned graphs run in float64 (prepare_model), where differences of activations
-  // are exact to ~1e-12: carrying Δ would only add its pass.
-  if (secants == Secants::Auto && out.ill_conditioned) {
-    out.secants_note = "from float64 activations (softmax or profile rule)";
     return;
   }
   const auto delta = add_delta_propagation(graph);

@@ -41,6 +41,11 @@ struct RewrittenModel {
 // the kink |x - r| >= |x|, |r|, so nothing cancels) and costs no extra pass.
 enum class Secants { Auto, FromDelta, FromValues };
 
+// Elementwise nonlinearities (and exp, log) that get the rescale rule, and whether one of
+// them is piecewise linear (ReLU and its kin).
+const std::set<std::string>& rescale_ops();
+bool piecewise_linear(const std::string& kind);
+
 // `module` must be in eval mode; it is not changed.
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants secants = Secants::Auto);
 
