@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """bench/peers.py over model shapes: seqattr against Captum (IG) and tangermeme (DeepLIFT-SHAP,
-ISM) on bpnet-lite BPNets of several sizes, one table.
+ISM) on bpnet-lite BPNets of several sizes and the Basset-like fixture, one table.
 
-    /tmp/tvenv/bin/python bench/shape_sweep.py [--shapes 32x6,64x8,512x8] [--methods ig,deeplift_shap]
-        [--threads 2] [--sequences 8] [--out results.md]
+    /tmp/tvenv/bin/python bench/shape_sweep.py [--shapes basset,32x6,64x8,512x8:4]
+        [--methods ig,deeplift_shap,ism] [--threads 2] [--sequences 24] [--repeats 3]
+        [--warmup 1] [--out results.md]
+
+A shape is FxN (a BPNet, below) or `basset` (models/fixtures/basset_600.pt, 600 bp: convolutions,
+batch norm, max-pools, dense layers); `:S` after it gives that shape its own number of
+sequences (the ChromBPNet-sized 512x8 takes minutes a method: `512x8:4`). --repeats and
+--warmup go to peers.py: 512x8 at one repeat and no warm-up is ~20 minutes on 2 cores.
 
 Each shape FxN is bpnet-lite's own BPNet(n_filters=F, n_layers=N, n_control_tracks=0) with random
 weights (torch seed 0), traced on a 2,114-bp input with its counts head as the output (the
@@ -23,6 +29,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 
 TRACE = """
 import sys, torch
@@ -44,26 +51,42 @@ def main():
     p.add_argument("--shapes", default="32x6,64x8")
     p.add_argument("--methods", default="ig,deeplift_shap")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--sequences", type=int, default=8)
+    p.add_argument("--sequences", type=int, default=8, help="sequences per shape without :S")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs a side (peers.py -r)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs a side (peers.py --warmup)")
     p.add_argument("--out", default="")
     args = p.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in args.shapes.split(","):
-            filters, layers = shape.split("x")
-            model = os.path.join(tmp, f"bpnet_{shape}.pt")
-            subprocess.run([sys.executable, "-c", TRACE, filters, layers, model], check=True)
+        for item in args.shapes.split(","):
+            shape, _, count = item.partition(":")
+            sequences = int(count) if count else args.sequences
             results = os.path.join(tmp, f"{shape}.json")
-            proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "--model", model,
+            if shape == "basset":
+                model_args = ["--model", os.path.join(ROOT, "models", "fixtures", "basset_600.pt"),
+                              "--length", "600"]
+            else:
+                filters, layers = shape.split("x")
+                model = os.path.join(tmp, f"bpnet_{shape}.pt")
+                subprocess.run([sys.executable, "-c", TRACE, filters, layers, model], check=True)
+                model_args = ["--model", model, "--bpnetlite", shape]
+            proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), *model_args,
                                    "--methods", args.methods, "--threads", str(args.threads),
-                                   "--sequences", str(args.sequences), "--json", results,
-                                   "--bpnetlite", shape],
+                                   "--sequences", str(sequences), "--json", results,
+                                   "-r", str(args.repeats), "--warmup", str(args.warmup)],
                                   capture_output=True, text=True)
             print(proc.stdout, file=sys.stderr)
-            with open(results) as f:
-                for r in json.load(f)["rows"]:
-                    rows.append((shape, r))
-    lines = ["| BPNet (filters x layers) | method | N | compute: peer s | seqattr s | seqattr / peer "
+            if proc.returncode:
+                print(proc.stderr[-3000:], file=sys.stderr)
+            if os.path.exists(results):
+                with open(results) as f:
+                    for r in json.load(f)["rows"]:
+                        rows.append((shape, r))
+            write_table(rows, args.out)  # after each shape: a long sweep shows its progress
+
+
+def write_table(rows, out):
+    lines = ["| model (BPNet filters x layers) | method | N | compute: peer s | seqattr s | seqattr / peer "
              "| whole process: peer s | seqattr s | seqattr / peer | agreement |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for shape, r in rows:
@@ -75,9 +98,9 @@ def main():
                      f"{seconds(r.get('peer_whole_seconds'))} | {seconds(r.get('seqattr_whole_seconds'))} | "
                      f"{ratio(r.get('whole_ratio'))} | {error} |")
     text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
+    print(text, flush=True)
+    if out:
+        with open(out, "w") as f:
             f.write(text)
 
 

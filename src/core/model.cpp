@@ -5,6 +5,9 @@
 
 #include "common/errors.h"
 #include "common/input_file.h"
+#include "common/log.h"
+#include "core/direct_convolutions.h"
+#include "core/model_graph.h"
 #include "core/keras/keras_file.h"
 #include "core/keras/keras_model.h"
 
@@ -25,7 +28,27 @@ std::string message_without_backtrace(const std::exception& e) {
   return torch_error ? torch_error->what_without_backtrace() : e.what();
 }
 
+// The module forward() runs: a copy of `module` whose 1-D convolutions run as seqattr::conv1d_direct, or
+// `module` itself where there are none to replace, where --convolutions aten asks so, or
+// where its forward cannot be inlined (it then runs as saved).
+torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path) {
+  if (convolution_kernels() != ConvolutionKernels::Direct) return module;
+  try {
+    auto forward = inlined_forward(module, Freezing::KeepAttributes);
+    const int replaced = use_direct_convolutions(*forward.graph);
+    log::debug("'" + path + "': " + std::to_string(replaced) + " convolution(s) run as seqattr::conv1d_direct");
+    if (replaced == 0) return module;
+    return forward.module;
+  } catch (const std::exception& e) {
+    log::debug("'" + path + "': convolutions kept as saved (" + first_line(e.what()) + ")");
+    return module;
+  }
+}
+
 }  // namespace
+
+Model::Model(torch::jit::Module module, std::string path, torch::Device device)
+    : module_(std::move(module)), path_(std::move(path)), device_(device) {}
 
 std::string forward_error_cause(const std::exception& e) {
   return script_error_cause(message_without_backtrace(e));
@@ -61,7 +84,8 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
   if (batch.size(0) == 1) return forward(torch::cat({batch, batch})).narrow(0, 0, 1);
   torch::IValue output;
   try {
-    output = module_.forward({batch});
+    if (!runner_) runner_ = runnable(module_, path_);
+    output = runner_->forward({batch});
   } catch (const std::exception& e) {  // c10::Error, or the interpreter's own runtime_error
     throw InputError("--model '" + path_ + "': forward failed on input of shape " +
                      shape_text(batch.sizes()) + ": " + forward_error_cause(e));

@@ -1,12 +1,16 @@
 #pragma once
 #include <torch/script.h>
 
+#include <optional>
 #include <string>
 
 namespace seqattr {
 
 // A TorchScript sequence model: forward takes float one-hot DNA (N, 4, L), A C G T order,
 // and returns (N, T). Loaded in eval mode with every parameter frozen (no weight gradients).
+// module() is the model as given, for the code that reads its graph; forward() runs a copy
+// whose 1-D convolutions are seqattr::conv1d_direct (core/direct_convolutions.h), the same
+// function computed faster, unless --convolutions aten.
 class Model {
  public:
   // Throws InputError naming --model and the path when the file is missing or not TorchScript.
@@ -26,10 +30,12 @@ class Model {
   const torch::Device& device() const { return device_; }
 
  private:
-  Model(torch::jit::Module module, std::string path, torch::Device device)
-      : module_(std::move(module)), path_(std::move(path)), device_(device) {}
+  Model(torch::jit::Module module, std::string path, torch::Device device);
 
   torch::jit::Module module_;
+  // What forward() runs: module_, or its copy with seqattr::conv1d_direct convolutions; made by the first
+  // forward (a model only read, or only adapted into another, never needs it).
+  std::optional<torch::jit::Module> runner_;
   std::string path_;
   torch::Device device_;
 };

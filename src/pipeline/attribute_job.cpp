@@ -74,6 +74,7 @@ nlohmann::json to_json(const AttributeOptions& o) {
           {"batch_size", o.batch_size},
           {"device", o.device},
           {"threads", o.threads},
+          {"convolutions", o.convolutions},
           {"n_steps", o.n_steps},
           {"ig_rule", o.ig_rule},
           // References given replace the baseline and the shuffles: those are recorded as
@@ -148,6 +149,7 @@ AttributeSettings validate(const AttributeOptions& o) {
   settings.method = spec.name;
   settings.method_options = method_options(o);
   if (o.threads < 0) throw InputError("--threads " + std::to_string(o.threads) + ": must be >= 0");
+  settings.convolutions = parse_convolution_kernels(o.convolutions);
   if (o.quiet && o.verbose) throw InputError("--quiet and --verbose: choose one");
   validate_common(settings.method_options);
   spec.validate(settings.method_options);
@@ -359,6 +361,7 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
   const AttributeSettings settings = validate(options);
   const int threads = effective_threads(options.threads);
   const ScopedThreadCount thread_count(threads);
+  const ScopedConvolutionKernels convolutions(settings.convolutions);
   const auto device = resolve_device(settings.device);
   AtomicOutput::check_writable(options.output, named_inputs(options));
 

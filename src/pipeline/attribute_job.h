@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/device_choice.h"
+#include "core/convolution_kernels.h"
 #include "methods/method.h"
 
 namespace seqattr {
@@ -39,6 +40,7 @@ struct AttributeOptions {
   int64_t batch_size = MethodOptions{}.batch_size;  // model rows per forward/backward pass
   std::string device = "auto";
   int threads = 0;  // 0: every core
+  std::string convolutions = "direct";  // direct | aten (core/convolution_kernels.h)
   int n_steps = MethodOptions{}.n_steps;
   std::string ig_rule = "gausslegendre";
   std::string baseline = "zeros";
@@ -67,6 +69,7 @@ struct AttributeSettings {
   StoredDtype dtype = StoredDtype::Float32;
   OutputFormat format = OutputFormat::Seqattr;
   DeviceChoice device;
+  ConvolutionKernels convolutions = ConvolutionKernels::Direct;
 };
 
 // Checks every option that can be checked without reading files; throws InputError

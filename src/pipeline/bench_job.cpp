@@ -136,6 +136,13 @@ std::vector<std::string> parse_precisions(const std::string& text) {
   return items;
 }
 
+std::vector<std::string> parse_convolutions(const std::string& text) {
+  const auto items = split_list("--convolutions", text);
+  for (const auto& item : items) parse_convolution_kernels(item);  // InputError naming it
+  reject_duplicates("--convolutions", text, items, items);
+  return items;
+}
+
 std::vector<DeviceChoice> parse_devices(const std::string& text) {
   const auto items = split_list("--device", text);
   std::vector<DeviceChoice> devices;
@@ -496,6 +503,7 @@ BenchSettings validate(const BenchOptions& o) {
   settings.batch_sizes = parse_int_list("--batch-size", o.batch_sizes, 1);
   settings.precisions = parse_precisions(o.precisions);
   settings.threads = parse_int_list("--threads", o.threads, 0);
+  settings.convolutions = parse_convolutions(o.convolutions);
   settings.devices = parse_devices(o.devices);
   return settings;
 }
@@ -511,18 +519,26 @@ void run_bench(const BenchOptions& o, const BenchSettings& settings,
   c.length = resolve_length(o, metadata);
   c.cpu = cpu_model();
   c.one_hot = synthetic_one_hot(o.sequences, c.length, o.seed);
+  bool flops_counted = false;  // the same graph on every device and kernel: counted once
   for (const auto& device : devices) {
-    auto adapted = load_adapted_model(
-        o.model, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target}, metadata, c.length, device);
-    const auto model = std::make_shared<Model>(std::move(adapted.model));
-    c.target = adapted.target;
-    c.outputs = probe_outputs(*model, c.one_hot, c.target);
-    if (&device == &devices.front()) c.forward_flops = count_flops(*model, c.length);
-    for (const auto& precision : settings.precisions) {
-      for (const int64_t threads : settings.threads) {
-        for (const auto& method : settings.methods) {
-          for (const int64_t batch_size : settings.batch_sizes) {
-            report(run_combination(c, model, method, batch_size, precision, static_cast<int>(threads)));
+    for (const auto& convolutions : settings.convolutions) {
+      // Models made while this is set (the loaded one, DeepLIFT's rewritten one) use these.
+      const ScopedConvolutionKernels kernels(parse_convolution_kernels(convolutions));
+      auto adapted = load_adapted_model(
+          o.model, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target}, metadata, c.length, device);
+      const auto model = std::make_shared<Model>(std::move(adapted.model));
+      c.target = adapted.target;
+      c.outputs = probe_outputs(*model, c.one_hot, c.target);
+      if (!flops_counted) c.forward_flops = count_flops(*model, c.length);
+      flops_counted = true;
+      for (const auto& precision : settings.precisions) {
+        for (const int64_t threads : settings.threads) {
+          for (const auto& method : settings.methods) {
+            for (const int64_t batch_size : settings.batch_sizes) {
+              auto row = run_combination(c, model, method, batch_size, precision, static_cast<int>(threads));
+              row.convolutions = convolutions;
+              report(row);
+            }
           }
         }
       }
@@ -581,14 +597,14 @@ std::string si(double value) {
 }
 
 const char* const kMarkdownHeader =
-    "| method | settings | device | precision | threads | batch | seq/s | bases/s | FLOP/seq | "
+    "| method | settings | device | precision | threads | batch | conv | seq/s | bases/s | FLOP/seq | "
     "FLOP/s | of GEMM | peak RSS MiB | CUDA peak MiB |\n"
-    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    "| --- | --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
 
 std::string markdown_row(const BenchRow& r) {
   std::ostringstream out;
   out << "| " << r.method << " | " << r.settings << " | " << r.device << " | " << r.precision
-      << " | " << r.threads << " | " << r.batch_size << " | "
+      << " | " << r.threads << " | " << r.batch_size << " | " << r.convolutions << " | "
       << with_sd(r.sequences_per_second_mean, r.sequences_per_second_sd) << " | "
       << with_sd(r.bases_per_second_mean, r.bases_per_second_sd) << " | "
       << si(r.method_flops_per_sequence) << " | "
@@ -673,6 +689,7 @@ nlohmann::ordered_json to_json(const BenchRow& r) {
   j["cpu_model"] = r.cpu_model;
   j["threads"] = r.threads;
   j["precision"] = r.precision;
+  j["convolutions"] = r.convolutions;
   j["batch_size"] = r.batch_size;
   j["sequences"] = r.sequences;
   j["length"] = r.length;

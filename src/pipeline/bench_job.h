@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/convolution_kernels.h"
 #include "core/device_choice.h"
 #include "core/op_profile.h"
 #include "methods/method.h"
@@ -47,6 +48,7 @@ struct BenchOptions {
   std::string devices = "auto";                  // auto, cpu, cuda, cuda:N
   std::string precisions = "fp32";               // fp32 only, until reduced precision lands
   std::string threads = "0";                     // LibTorch intra-op threads; 0: every core
+  std::string convolutions = "direct";           // direct, aten (core/convolution_kernels.h)
   int warmup = 1;
   int repetitions = 5;
   // Per-method settings, as `seqattr attribute` takes them.
@@ -64,6 +66,7 @@ struct BenchSettings {
   std::vector<int64_t> batch_sizes;
   std::vector<std::string> precisions;
   std::vector<int64_t> threads;
+  std::vector<std::string> convolutions;  // direct, aten
   std::vector<DeviceChoice> devices;
   IsmMode ism_mode = IsmMode::Auto;
 };
@@ -82,6 +85,7 @@ struct BenchRow {
   std::string cpu_model;
   int threads = 0;
   std::string precision;
+  std::string convolutions;  // the kernels of the model's 1-D convolutions: direct or aten
   int64_t batch_size = 0;
   int64_t sequences = 0;
   int64_t length = 0;

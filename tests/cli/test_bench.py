@@ -17,7 +17,7 @@ SWEEP = ["bench", "--model", MODEL, "--length", "160", "--methods", "ig,deeplift
          "--threads", "1"]
 
 FIELDS = ["model", "method", "settings", "device", "device_name", "cpu_model", "threads",
-          "precision", "batch_size", "sequences", "length", "warmup", "repetitions",
+          "precision", "convolutions", "batch_size", "sequences", "length", "warmup", "repetitions",
           "forward_rows_per_sequence", "backward_rows_per_sequence",
           "forward_flops_per_sequence", "method_flops_per_sequence", "seconds_mean",
           "seconds_sd", "sequences_per_second_mean", "sequences_per_second_sd",

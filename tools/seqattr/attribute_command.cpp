@@ -61,6 +61,10 @@ void declare_options(CLI::App* cmd, AttributeOptions& o) {
                   "Model rows per forward/backward pass (bounds memory)")
       ->check(at_least(1));
   cmd->add_option("--device", o.device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--convolutions", o.convolutions,
+                  "1-D convolutions: direct (seqattr::conv1d_direct) or aten (LibTorch's "
+                  "own, as saved)")
+      ->check(CLI::IsMember(convolution_kernel_names()));
   cmd->add_option("--threads", o.threads, "LibTorch intra-op threads (0: every core)")
       ->check(at_least(0));
   cmd->add_option("--n-steps", o.n_steps, "Integrated gradients: integration steps")

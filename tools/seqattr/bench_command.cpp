@@ -27,6 +27,9 @@ void declare_options(CLI::App* cmd, BenchOptions& o, bool& verbose) {
   cmd->add_option("--precision", o.precisions, "Comma-separated precisions (fp32 only for now)");
   cmd->add_option("--threads", o.threads,
                   "Comma-separated LibTorch intra-op thread counts (0: every core)");
+  cmd->add_option("--convolutions", o.convolutions,
+                  "Comma-separated kernels of the model's 1-D convolutions: direct "
+                  "(seqattr::conv1d_direct), aten (LibTorch's own)");
   cmd->add_option("-r,--repetitions", o.repetitions, "Timed repetitions per combination");
   cmd->add_option("--warmup", o.warmup, "Untimed runs before the repetitions");
   cmd->add_option("--n-steps", o.n_steps, "integrated_gradients: integration steps");

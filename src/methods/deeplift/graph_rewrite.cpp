@@ -187,6 +187,35 @@ void choose_secants(torch::jit::Graph& graph, Secants secants, RewrittenModel& o
                                  : "from activations (no Δ mapping for " + delta.unsupported_op + ")";
 }
 
+// A relu whose only reader is its rescale rule, the rule given no Δ, becomes one
+// deeplift_relu (rules.cpp): the same numbers in fewer passes over the activations. Its
+// backward needs x alone, which the relu's output no longer has to be kept for.
+void fuse_relu_rules(torch::jit::Graph& graph) {
+  static const auto rescale = c10::Symbol::fromQualString("seqattr::deeplift_rescale");
+  static const auto relu = c10::Symbol::fromQualString("aten::relu");
+  static const auto fused = c10::Symbol::fromQualString("seqattr::deeplift_relu");
+  std::vector<Node*> rules;
+  for (Node* node : graph.nodes()) {
+    if (node->kind() == rescale) rules.push_back(node);
+  }
+  for (Node* rule : rules) {
+    Value* x = rule->inputs()[0];
+    Value* y = rule->inputs()[1];
+    Node* producer = y->node();
+    const bool without_delta = rule->inputs()[2]->mustBeNone() && rule->inputs()[3]->mustBeNone();
+    if (producer->kind() != relu || producer->inputs()[0] != x || y->uses().size() != 1 ||
+        !without_delta) {
+      continue;
+    }
+    torch::jit::WithInsertPoint guard(rule);
+    Value* ruled = graph.insert(fused, {x});
+    ruled->setType(rule->output()->type());
+    rule->output()->replaceAllUsesWith(ruled);
+    rule->destroy();
+    producer->destroy();
+  }
+}
+
 }  // namespace
 
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants secants) {
@@ -245,6 +274,7 @@ RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants se
     rule_node(*graph, node, kind, input_dependent, detached_factor, dependent, out);
   }
   choose_secants(*graph, secants, out);
+  if (!out.carries_delta) fuse_relu_rules(*graph);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <torch/library.h>
 #include <torch/torch.h>
 
+#include "kernels/ops/relu_rescale_grad.h"
 #include "kernels/ops/rescale_multipliers.h"
 #include "methods/deeplift/pair_layout.h"
 
@@ -97,6 +98,25 @@ class Rescale : public torch::autograd::Function<Rescale> {
     }
     return {on_reference_rows(saved[0], inputs, to_x), on_reference_rows(saved[1], inputs, to_y),
             torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// The rescale rule through a ReLU fused with the ReLU (graph_rewrite.cpp puts it in place of
+// relu followed by deeplift_rescale when the graph carries no Δ): the same numbers, from the
+// activations x alone, in one kernel (kernels/ops/relu_rescale_grad.h) instead of the
+// rule's two gradients, relu's backward and their sum.
+class Relu : public torch::autograd::Function<Relu> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x) {
+    save_layout(ctx, {x});
+    return torch::relu(x);
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();  // x, owner
+    const int64_t inputs = ctx->saved_data["inputs"].toInt();
+    if (inputs < 0) return {torch::threshold_backward(grads[0], saved[0], 0)};
+    return {ops::relu_rescale_grad(saved[0], grads[0], saved[1], inputs, kRescaleEpsilon)};
   }
 };
 
@@ -246,6 +266,8 @@ torch::Tensor rescale(const torch::Tensor& x, const torch::Tensor& y, const Opti
   return Rescale::apply(x, y, dx, dy);
 }
 
+torch::Tensor relu(const torch::Tensor& x) { return Relu::apply(x); }
+
 torch::Tensor max_pool1d(const torch::Tensor& x, const torch::Tensor& y, c10::IntArrayRef kernel,
                          c10::IntArrayRef stride, c10::IntArrayRef padding,
                          c10::IntArrayRef dilation, bool ceil_mode, const OptionalTensor& dx,
@@ -265,6 +287,7 @@ torch::Tensor softmax(const torch::Tensor& x, const torch::Tensor& y, int64_t di
 TORCH_LIBRARY_FRAGMENT(seqattr, m) {
   // dx and dy, when given, are the graph's Δ of x and y (delta_graph.h).
   m.def("deeplift_rescale(Tensor x, Tensor y, Tensor? dx=None, Tensor? dy=None) -> Tensor", &rescale);
+  m.def("deeplift_relu(Tensor x) -> Tensor", &relu);
   m.def("deeplift_max_pool1d(Tensor x, Tensor y, int[] kernel_size, int[] stride, int[] padding, "
         "int[] dilation, bool ceil_mode, Tensor? dx=None, Tensor? dy=None) -> Tensor",
         &max_pool1d);

@@ -1,0 +1,139 @@
+// CPU reference for seqattr::conv1d_direct and its input gradient; the CUDA twin must match it.
+//
+// Both are sums of shifted products on each sequence's (C, L) rows:
+//   out[n, :, j] = (sum_k A_k @ in[n, :, j + shift_k]) + bias   (in is zero outside [0, L_in))
+// Forward: A_k = weight[:, :, k], shift_k = k * dilation - padding.
+// Input gradient: A_k = weight[:, :, k]^T, shift_k = padding - k * dilation, no bias.
+// float32 runs in conv1d_direct_rows.h's loops, vectorized over output channels so that equal
+// inputs give equal outputs at every position; the bias is added last, as LibTorch adds it
+// (added first, a large bias rounds away small differences between positions that max-pools
+// compare). Work items are (sequence, block of positions) of fixed size, so results do not
+// depend on batching or threads. float64, and layers with fewer than 8 output channels (a
+// profile head's single track: 16-channel blocks would be mostly padding), run LibTorch's own
+// convolution, which the op then is exactly.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/conv1d_direct_rows.h"
+#include "kernels/ops/conv1d_direct_checks.h"
+
+namespace seqattr::ops {
+namespace {
+
+namespace rows = conv1d_direct_rows;
+
+// Output positions per work item.
+constexpr int64_t kPositionBlock = 512;
+constexpr int64_t kFewestChannels = 8;
+
+// AVX2 and FMA where the CPU has them, unless ATEN_CPU_CAPABILITY=default asks LibTorch for
+// its portable kernels (as the least-capable test runs do): then the portable loops too.
+bool use_avx2() {
+  static const bool avx2 = [] {
+    const char* capability = std::getenv("ATEN_CPU_CAPABILITY");
+    if (capability && std::strcmp(capability, "default") == 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return avx2;
+}
+
+bool runs_direct(const at::Tensor& signal, int64_t out_channels) {
+  return signal.scalar_type() == at::kFloat && out_channels >= kFewestChannels;
+}
+
+// taps: (O', C', K) float32, A_k = taps[:, :, k]; in (N, C', L_in); returns (N, O', L_out).
+at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
+                            const std::vector<int64_t>& shifts, const at::Tensor& bias,
+                            int64_t out_length) {
+  const auto x = in.detach().contiguous();  // values only: the op's derivative is its own
+  const int64_t sequences = x.size(0), channels = x.size(1), in_length = x.size(2);
+  const int64_t out_channels = taps.size(0), kernel = taps.size(2);
+  auto out = at::empty({sequences, out_channels, out_length}, x.options());
+  if (out.numel() == 0) return out;
+  // (O' blocks of 16, K, C', 16), zero past O'.
+  const int64_t blocks = (out_channels + rows::kChannelBlock - 1) / rows::kChannelBlock;
+  auto packed = at::zeros({blocks * rows::kChannelBlock, channels, kernel}, x.options());
+  packed.narrow(0, 0, out_channels).copy_(taps.detach());
+  packed = packed.view({blocks, rows::kChannelBlock, channels, kernel}).permute({0, 3, 2, 1}).contiguous();
+  const auto b = bias.defined() ? bias.detach().contiguous() : at::Tensor();
+
+  const auto [low, high] = std::minmax_element(shifts.begin(), shifts.end());
+  const int64_t spread = *high - *low;
+  std::vector<int64_t> window_shifts;
+  for (const int64_t s : shifts) window_shifts.push_back(s - *low);
+  const int64_t position_blocks = (out_length + kPositionBlock - 1) / kPositionBlock;
+  const auto run_rows = use_avx2() ? &rows::rows_avx2 : &rows::rows_baseline;
+  const float* xp = x.data_ptr<float>();
+  at::parallel_for(0, sequences * position_blocks, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> window;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / position_blocks;
+      const int64_t j0 = (item % position_blocks) * kPositionBlock;
+      const int64_t j1 = std::min(out_length, j0 + kPositionBlock);
+      // The input positions [j0 + low, j1 + high) these outputs read, zero outside [0, L_in).
+      const int64_t width = j1 - j0 + spread, first = j0 + *low;
+      window.assign(channels * width, 0.0f);
+      const int64_t a = std::max<int64_t>(first, 0), z = std::min(in_length, first + width);
+      for (int64_t c = 0; a < z && c < channels; ++c) {
+        std::copy(xp + (n * channels + c) * in_length + a, xp + (n * channels + c) * in_length + z,
+                  window.begin() + c * width + (a - first));
+      }
+      run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
+                window_shifts.data(), out.data_ptr<float>() + n * out_channels * out_length,
+                out_length, out_channels, b.defined() ? b.data_ptr<float>() : nullptr, j0, j1});
+    }
+  });
+  return out;
+}
+
+at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
+                             const c10::optional<at::Tensor>& bias, int64_t padding,
+                             int64_t dilation) {
+  check_conv1d_direct(x, weight, /*is_grad=*/false, padding, dilation);
+  const int64_t kernel = weight.size(2);
+  const int64_t out_length = conv1d_direct_output_length(x.size(2), kernel, padding, dilation);
+  TORCH_CHECK(out_length >= 1, "conv1d_direct: input length ", x.size(2), " is too short for kernel ",
+              kernel, " with dilation ", dilation, " and padding ", padding);
+  const auto b = bias.has_value() && bias->defined() ? *bias : at::Tensor();
+  if (!runs_direct(x, weight.size(0))) {
+    return at::convolution(x.detach(), weight.detach(), b.defined() ? b.detach() : b, {1}, {padding},
+                           {dilation}, false, {0}, 1);
+  }
+  std::vector<int64_t> shifts;
+  for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
+  return shifted_products(x, weight, shifts, b, out_length);
+}
+
+at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor& weight,
+                                        int64_t length, int64_t padding, int64_t dilation) {
+  check_conv1d_direct(grad, weight, /*is_grad=*/true, padding, dilation);
+  const int64_t kernel = weight.size(2);
+  TORCH_CHECK(grad.size(2) == conv1d_direct_output_length(length, kernel, padding, dilation),
+              "conv1d_direct_input_grad: grad length ", grad.size(2), " does not match input length ",
+              length);
+  if (!runs_direct(grad, weight.size(1))) {
+    const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());
+    return std::get<0>(at::convolution_backward(grad.detach(), input, weight.detach(), c10::nullopt,
+                                                {1}, {padding}, {dilation}, false, {0}, 1,
+                                                {true, false, false}));
+  }
+  std::vector<int64_t> shifts;
+  for (int64_t k = 0; k < kernel; ++k) shifts.push_back(padding - k * dilation);
+  return shifted_products(grad, weight.transpose(0, 1), shifts, at::Tensor(), length);
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(seqattr, CPU, m) {
+  m.impl("conv1d_direct", &conv1d_direct_cpu);
+  m.impl("conv1d_direct_input_grad", &conv1d_direct_input_grad_cpu);
+}
+
+}  // namespace seqattr::ops

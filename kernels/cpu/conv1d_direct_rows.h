@@ -1,0 +1,40 @@
+#pragma once
+// The inner loops of seqattr::conv1d_direct's CPU kernel (conv1d_direct_kernel.cpp), built
+// twice: for any x86-64 (conv1d_direct_rows_baseline.cpp) and with AVX2 and FMA
+// (conv1d_direct_rows_avx2.cpp), chosen at run time. No ATen and no header with inline
+// functions here: the linker merges an inline function's copies across the two builds, and
+// could hand AVX2 code to a CPU without it.
+//
+// Vectorized over output channels, 16 at a time, never over positions: every output position
+// is the same sequence of operations on its own inputs, so positions whose inputs are equal
+// get equal outputs, bit for bit (as LibTorch's oneDNN convolution gives them). Max-pools and
+// argmaxes downstream then break exact ties as in exact arithmetic; a BLAS GEMM over positions
+// rounds a column by where it falls in the GEMM's tiles, and does not.
+#include <cstdint>
+
+namespace seqattr::ops::conv1d_direct_rows {
+
+constexpr int64_t kChannelBlock = 16;  // output channels per vector block
+
+// One sequence's output positions [begin, end), float32:
+//   out[o * out_stride + j] = (sum_k sum_c w[o, c, k] * x[c * width + (j - begin) + shifts[k]])
+//                             + bias[o],
+// the sum over k outer, c inner, in that order, for every j.
+struct Rows {
+  const float* x;        // (C, width): the input window the positions read, zero outside the input
+  int64_t width;
+  const float* weight;   // (ceil(O / 16), K, C, 16): w[o, c, k], zero for o >= O
+  int64_t kernel;        // K
+  int64_t channels;      // C
+  const int64_t* shifts; // (K,), each in [0, width - (end - begin)]
+  float* out;            // the sequence's (O, L_out) output
+  int64_t out_stride;    // L_out
+  int64_t out_channels;  // O
+  const float* bias;     // (O,) or null
+  int64_t begin, end;
+};
+
+void rows_baseline(const Rows& rows);
+void rows_avx2(const Rows& rows);  // only where the CPU has AVX2 and FMA
+
+}  // namespace seqattr::ops::conv1d_direct_rows

@@ -1,0 +1,58 @@
+// The body of conv1d_direct_rows.h's functions; included once by each of its two builds, which
+// define SEQATTR_CONV1D_ROWS_ENTRY to the function's name. Everything else has internal
+// linkage (see conv1d_direct_rows.h for why).
+#include "kernels/cpu/conv1d_direct_rows.h"
+
+namespace seqattr::ops::conv1d_direct_rows {
+namespace {
+
+typedef float Lanes8 __attribute__((vector_size(32)));
+
+// Positions per tile: 6 positions x 2 vectors of 8 channels = 12 accumulators, with the two
+// weight vectors and a broadcast input, 15 of AVX2's 16 vector registers.
+constexpr int kTilePositions = 6;
+
+template <int Positions>
+inline __attribute__((always_inline)) void tile(const Rows& r, int64_t j, int64_t block) {
+  Lanes8 acc[Positions][2];
+  for (int p = 0; p < Positions; ++p) acc[p][0] = acc[p][1] = Lanes8{};
+  const float* weights = r.weight + block * r.kernel * r.channels * kChannelBlock;
+  for (int64_t k = 0; k < r.kernel; ++k) {
+    const float* xk = r.x + (j - r.begin) + r.shifts[k];
+    const float* wk = weights + k * r.channels * kChannelBlock;
+    for (int64_t c = 0; c < r.channels; ++c) {
+      Lanes8 w0, w1;
+      __builtin_memcpy(&w0, wk + c * kChannelBlock, sizeof w0);
+      __builtin_memcpy(&w1, wk + c * kChannelBlock + 8, sizeof w1);
+      const float* xc = xk + c * r.width;
+      for (int p = 0; p < Positions; ++p) {
+        const float v = xc[p];
+        acc[p][0] += w0 * v;
+        acc[p][1] += w1 * v;
+      }
+    }
+  }
+  const int64_t first = block * kChannelBlock;
+  const int64_t count = r.out_channels - first < kChannelBlock ? r.out_channels - first : kChannelBlock;
+  for (int p = 0; p < Positions; ++p) {
+    for (int64_t v = 0; v < count; ++v) {
+      const float sum = acc[p][v / 8][v % 8];
+      r.out[(first + v) * r.out_stride + j + p] = r.bias ? sum + r.bias[first + v] : sum;
+    }
+  }
+}
+
+}  // namespace
+
+void SEQATTR_CONV1D_ROWS_ENTRY(const Rows& r) {
+  const int64_t blocks = (r.out_channels + kChannelBlock - 1) / kChannelBlock;
+  int64_t j = r.begin;
+  for (; j + kTilePositions <= r.end; j += kTilePositions) {
+    for (int64_t block = 0; block < blocks; ++block) tile<kTilePositions>(r, j, block);
+  }
+  for (; j < r.end; ++j) {  // the same operations per position, one at a time
+    for (int64_t block = 0; block < blocks; ++block) tile<1>(r, j, block);
+  }
+}
+
+}  // namespace seqattr::ops::conv1d_direct_rows

@@ -1,0 +1,69 @@
+#include "core/direct_convolutions.h"
+
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/ir/constants.h>
+
+#include <optional>
+
+namespace seqattr {
+namespace {
+
+// The single value of a constant one-element int list argument, if it is one.
+std::optional<int64_t> single_int(torch::jit::Node* node, const char* name) {
+  const auto value = torch::jit::toIValue(node->namedInput(name));
+  if (!value || !value->isIntList()) return std::nullopt;
+  const auto list = value->toIntVector();
+  if (list.size() != 1) return std::nullopt;
+  return list[0];
+}
+
+bool constant_equals(torch::jit::Node* node, const char* name, const c10::IValue& expected) {
+  const auto value = torch::jit::toIValue(node->namedInput(name));
+  return value && *value == expected;
+}
+
+struct Conv1dArgs {
+  int64_t padding, dilation;
+};
+
+// The padding and dilation of a convolution seqattr::conv1d_direct computes, or none.
+std::optional<Conv1dArgs> gemm_convolution(torch::jit::Node* node) {
+  const std::string kind = node->kind().toQualString();
+  const bool traced = kind == "aten::_convolution" || kind == "aten::convolution";
+  if (kind != "aten::conv1d" && !traced) return std::nullopt;
+  // aten::conv1d's overload with string padding ("same", "valid") is left alone.
+  if (!node->schema().overload_name().empty()) return std::nullopt;
+  const auto stride = single_int(node, "stride");
+  const auto padding = single_int(node, "padding");
+  const auto dilation = single_int(node, "dilation");
+  if (!stride || *stride != 1 || !padding || !dilation) return std::nullopt;
+  if (!constant_equals(node, "groups", int64_t{1})) return std::nullopt;
+  if (traced) {
+    if (!constant_equals(node, "transposed", false)) return std::nullopt;
+    const auto output_padding = single_int(node, "output_padding");
+    if (!output_padding || *output_padding != 0) return std::nullopt;
+  }
+  return Conv1dArgs{*padding, *dilation};
+}
+
+}  // namespace
+
+int use_direct_convolutions(torch::jit::Graph& graph) {
+  std::vector<std::pair<torch::jit::Node*, Conv1dArgs>> found;
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (const auto args = gemm_convolution(node)) found.emplace_back(node, *args);
+  }
+  static const auto op = c10::Symbol::fromQualString("seqattr::conv1d_direct");
+  for (const auto& [node, args] : found) {
+    torch::jit::WithInsertPoint guard(node);
+    torch::jit::Value* conv = graph.insert(
+        op, {node->namedInput("input"), node->namedInput("weight"), node->namedInput("bias"),
+             args.padding, args.dilation});
+    conv->setType(node->output()->type());
+    node->output()->replaceAllUsesWith(conv);
+    node->destroy();
+  }
+  return static_cast<int>(found.size());
+}
+
+}  // namespace seqattr

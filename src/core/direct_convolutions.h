@@ -1,0 +1,16 @@
+#pragma once
+// The graph rewrite that puts seqattr::conv1d_direct (kernels/ops/conv1d_direct.h) in place of
+// LibTorch's 1-D convolutions; Model (core/model.h) applies it as convolution_kernels() says.
+#include <torch/script.h>
+
+#include "core/convolution_kernels.h"
+
+namespace seqattr {
+
+// Replaces the stride-1, ungrouped, untransposed 1-D convolutions of `graph` whose arguments
+// are constants (aten::conv1d with integer padding, and the aten::_convolution /
+// aten::convolution of traced models) by seqattr::conv1d_direct, the same function. Returns how
+// many were replaced.
+int use_direct_convolutions(torch::jit::Graph& graph);
+
+}  // namespace seqattr

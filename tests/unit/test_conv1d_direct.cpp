@@ -1,0 +1,369 @@
+// seqattr::conv1d_direct (kernels/ops/conv1d_direct.h) against LibTorch's convolution evaluated in
+// float64 on fresh random inputs, forward and backward; its independence from batching; the
+// graph rewrite that puts it in models (core/direct_convolutions.h); and seqattr::
+// relu_rescale_grad, the fused DeepLIFT rule through a ReLU, against the unfused rule.
+#include <ATen/Context.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/jit/ir/irparser.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "core/direct_convolutions.h"
+#include "core/model.h"
+#include "core/model_graph.h"
+#include "kernels/ops/conv1d_direct.h"
+#include "kernels/ops/relu_rescale_grad.h"
+#include "kernels/ops/rescale_multipliers.h"
+#include "methods/deeplift/deeplift.h"
+#include "test_support.h"
+
+namespace seqattr {
+namespace {
+
+const torch::Device kCuda(torch::kCUDA);
+
+struct ConvShape {
+  int64_t n, channels, length, out_channels, kernel, padding, dilation;
+  bool bias;
+};
+
+// BPNet's first and dilated layers and its profile head, Basset-like widths, an even kernel,
+// no padding, padding wider than the input, and lengths across the 512-column blocks.
+const std::vector<ConvShape>& shapes() {
+  static const std::vector<ConvShape> list = {
+      {2, 4, 300, 16, 21, 10, 1, true},  {3, 16, 1100, 16, 3, 8, 8, true},
+      {2, 16, 700, 16, 3, 256, 256, false}, {2, 16, 600, 1, 75, 37, 1, true},
+      {1, 5, 30, 3, 5, 0, 4, true},       {4, 7, 1030, 5, 4, 3, 2, false},
+      {2, 6, 9, 4, 3, 20, 1, true},       {2, 24, 700, 12, 5, 2, 1, true}};
+  return list;
+}
+
+struct ConvCase {
+  torch::Tensor x, weight, bias;
+};
+
+ConvCase random_conv_case(const ConvShape& s, torch::ScalarType dtype) {
+  const auto options = torch::TensorOptions().dtype(dtype);
+  return {torch::randn({s.n, s.channels, s.length}, options),
+          torch::randn({s.out_channels, s.channels, s.kernel}, options),
+          s.bias ? torch::randn({s.out_channels}, options) : torch::Tensor()};
+}
+
+// Elementwise |got - exact| <= tol * magnitude, where exact is LibTorch's in float64 and
+// magnitude the same sum over absolute values (a float sum's rounding error is a multiple of
+// eps times it); tol = 1e-6 in float32 (~8 eps), 1e-14 in float64.
+void expect_close(const torch::Tensor& got, const torch::Tensor& exact, const torch::Tensor& magnitude,
+                  torch::ScalarType dtype) {
+  ASSERT_EQ(got.sizes(), exact.sizes());
+  const double tol = dtype == torch::kFloat64 ? 1e-14 : 1e-6;
+  const auto excess = (got.to(torch::kFloat64) - exact).abs() - tol * magnitude - 1e-300;
+  EXPECT_LE(excess.max().item<double>(), 0.0)
+      << "largest error " << (got.to(torch::kFloat64) - exact).abs().max().item<double>();
+}
+
+// LibTorch's convolution in float64 with every gradient, on the values given or on their
+// absolute values (magnitudes of the sums).
+struct Float64Conv {
+  torch::Tensor out, grad_x, grad_weight, grad_bias;
+};
+
+Float64Conv aten_conv64(const ConvCase& c, const ConvShape& s, const torch::Tensor& grad, bool absolute) {
+  const auto leaf = [absolute](const torch::Tensor& t) {
+    if (!t.defined()) return torch::Tensor();
+    auto v = t.detach().to(torch::kFloat64).clone();
+    return (absolute ? v.abs() : v).requires_grad_();
+  };
+  auto x = leaf(c.x), w = leaf(c.weight), b = leaf(c.bias);
+  auto out = torch::conv1d(x, w, b, 1, s.padding, s.dilation);
+  if (grad.defined()) out.backward(absolute ? grad.to(torch::kFloat64).abs() : grad.to(torch::kFloat64));
+  return {out.detach(), x.grad(), w.grad(), b.defined() ? b.grad() : torch::Tensor()};
+}
+
+class Conv1dDirectTest : public ::testing::TestWithParam<torch::ScalarType> {};
+
+TEST_P(Conv1dDirectTest, MatchesLibTorchConvolutionInFloat64) {
+  torch::manual_seed(31);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto got = ops::conv1d_direct(c.x, c.weight, c.bias, s.padding, s.dilation);
+    EXPECT_EQ(got.scalar_type(), GetParam());
+    expect_close(got, aten_conv64(c, s, {}, false).out, aten_conv64(c, s, {}, true).out, GetParam());
+  }
+}
+
+TEST_P(Conv1dDirectTest, GradientsMatchLibTorchs) {
+  torch::manual_seed(32);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto grad = torch::randn(aten_conv64(c, s, {}, false).out.sizes(),
+                                   torch::TensorOptions().dtype(GetParam()));
+    const auto exact = aten_conv64(c, s, grad, false);
+    const auto magnitude = aten_conv64(c, s, grad, true);
+    expect_close(ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding, s.dilation),
+                 exact.grad_x, magnitude.grad_x, GetParam());
+    // Through the op's autograd: input only (frozen weights, as models are loaded) ...
+    auto x = c.x.detach().clone().requires_grad_();
+    ops::conv1d_direct(x, c.weight, c.bias, s.padding, s.dilation).backward(grad);
+    expect_close(x.grad(), exact.grad_x, magnitude.grad_x, GetParam());
+    // ... and weights and bias when they ask for gradients (LibTorch's own backward).
+    auto w = c.weight.detach().clone().requires_grad_();
+    auto b = c.bias.defined() ? c.bias.detach().clone().requires_grad_() : torch::Tensor();
+    ops::conv1d_direct(c.x, w, b, s.padding, s.dilation).backward(grad);
+    expect_close(w.grad(), exact.grad_weight, magnitude.grad_weight, GetParam());
+    if (b.defined()) expect_close(b.grad(), exact.grad_bias, magnitude.grad_bias, GetParam());
+  }
+}
+
+// Each output column is summed in one order whatever the batch: a row alone gives the same
+// bits as in any batch (Model::forward relies on it no more than LibTorch allows).
+TEST_P(Conv1dDirectTest, RowsDoNotDependOnTheirBatch) {
+  torch::manual_seed(33);
+  const ConvShape s{6, 16, 1500, 16, 3, 4, 4, true};
+  const auto c = random_conv_case(s, GetParam());
+  const auto batch = ops::conv1d_direct(c.x, c.weight, c.bias, s.padding, s.dilation);
+  for (int64_t i : {0, 3, 5}) {
+    const auto alone = ops::conv1d_direct(c.x.narrow(0, i, 1), c.weight, c.bias, s.padding, s.dilation);
+    EXPECT_TRUE(torch::equal(alone[0], batch[i]));
+  }
+  const auto grad = torch::randn_like(batch);
+  const auto all = ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding, s.dilation);
+  const auto one = ops::conv1d_direct_input_grad(grad.narrow(0, 2, 1), c.weight, s.length, s.padding,
+                                               s.dilation);
+  EXPECT_TRUE(torch::equal(one[0], all[2]));
+}
+
+// Equal inputs give equal outputs at every position (float32; float64 is LibTorch's own):
+// a max-pool over them then breaks the tie as exact arithmetic does. A BLAS GEMM over the
+// positions does not promise it (its tiles round a column by where it falls).
+TEST(Conv1dDirect, EqualInputsGiveEqualOutputs) {
+  torch::manual_seed(39);
+  for (const auto& s : shapes()) {
+    if (s.length < 40) continue;
+    // Every position the same column, and a sequence of period 7.
+    const auto constant = torch::randn({1, s.channels, 1}).expand({s.n, s.channels, s.length}).contiguous();
+    const auto letters = torch::arange(s.length).remainder(7).remainder(s.channels);
+    const auto periodic = torch::one_hot(letters, s.channels).t().unsqueeze(0).expand({s.n, -1, -1})
+                              .to(torch::kFloat32).mul(0.37).contiguous();
+    const auto weight = torch::randn({s.out_channels, s.channels, s.kernel});
+    const auto bias = torch::randn({s.out_channels}) * 10;
+    const int64_t reach = s.dilation * (s.kernel - 1) + 14;  // past the zero padding's influence
+    for (const auto& [x, period] : {std::pair{constant, int64_t{1}}, std::pair{periodic, int64_t{7}}}) {
+      const auto y = ops::conv1d_direct(x, weight, bias, s.padding, s.dilation);
+      const int64_t inner = y.size(2) - 2 * reach - period;
+      if (inner <= 0) continue;
+      EXPECT_TRUE(torch::equal(y.narrow(2, reach, inner), y.narrow(2, reach + period, inner)))
+          << "kernel " << s.kernel << " dilation " << s.dilation;
+    }
+  }
+}
+
+TEST_P(Conv1dDirectTest, CudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(34);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto bias = c.bias.defined() ? c.bias.to(kCuda) : torch::Tensor();
+    const auto gpu = ops::conv1d_direct(c.x.to(kCuda), c.weight.to(kCuda), bias, s.padding, s.dilation);
+    const auto grad = torch::randn(gpu.sizes(), c.x.options());
+    const auto exact = aten_conv64(c, s, grad, false);
+    const auto magnitude = aten_conv64(c, s, grad, true);
+    // cuDNN's float32 convolutions round inputs to TF32 (11 bits) where LibTorch allows it,
+    // as it does by default: 2e-3 of the magnitude then, else 10x the CPU's bound.
+    const double factor = at::globalContext().allowTF32CuDNN() ? 2000 : 10;
+    const auto scaled = [&](const torch::Tensor& m) {
+      return GetParam() == torch::kFloat32 ? m * factor : m;
+    };
+    expect_close(gpu.cpu(), exact.out, scaled(magnitude.out), GetParam());
+    const auto gpu_grad = ops::conv1d_direct_input_grad(grad.to(kCuda), c.weight.to(kCuda), s.length,
+                                                      s.padding, s.dilation);
+    expect_close(gpu_grad.cpu(), exact.grad_x, scaled(magnitude.grad_x), GetParam());
+  }
+}
+
+TEST(Conv1dDirect, RejectsBadArguments) {
+  const auto x = torch::randn({2, 4, 10});
+  const auto w = torch::randn({8, 4, 3});
+  EXPECT_NO_THROW(ops::conv1d_direct(x, w, {}, 1, 1));
+  EXPECT_THROW(ops::conv1d_direct(x, torch::randn({8, 5, 3}), {}, 1, 1), c10::Error);  // channels
+  EXPECT_THROW(ops::conv1d_direct(x, w, {}, 0, 6), c10::Error);            // output shorter than 1
+  EXPECT_THROW(ops::conv1d_direct(x, w, {}, 1, 0), c10::Error);            // dilation 0
+  EXPECT_THROW(ops::conv1d_direct(x, w.to(torch::kFloat64), {}, 1, 1), c10::Error);
+  EXPECT_THROW(ops::conv1d_direct(x.to(torch::kLong), w.to(torch::kLong), {}, 1, 1), c10::Error);
+  EXPECT_THROW(ops::conv1d_direct(x[0], w, {}, 1, 1), c10::Error);         // not (N, C, L)
+  EXPECT_THROW(ops::conv1d_direct_input_grad(torch::randn({2, 8, 9}), w, 10, 1, 1), c10::Error);
+}
+
+// --- the graph rewrite ---------------------------------------------------------------------
+
+int count_kind(const torch::jit::Graph& graph, const std::string& kind) {
+  int n = 0;
+  for (const auto* node : graph.nodes()) n += node->kind().toQualString() == kind;
+  return n;
+}
+
+std::string source_path(const std::string& relative) {
+  return std::string(SEQATTR_SOURCE_DIR) + "/" + relative;
+}
+
+// The outputs of a forward, a tensor or a tuple of them, as one list.
+std::vector<torch::Tensor> output_tensors(const c10::IValue& out) {
+  if (out.isTensor()) return {out.toTensor()};
+  std::vector<torch::Tensor> list;
+  for (const auto& element : out.toTupleRef().elements()) list.push_back(element.toTensor());
+  return list;
+}
+
+// A scripted model (aten::conv1d) and bpnet-lite's traced BPNet (aten::_convolution): every
+// convolution is replaced, and forward gives LibTorch's numbers to float32 rounding.
+TEST(DirectConvolutions, ReplaceScriptedAndTracedConvolutions) {
+  torch::manual_seed(35);
+  for (const auto& file : {"tests/data/mini_bpnet.pt", "tests/data/bpnetlite/bpnet.pt"}) {
+    auto original = torch::jit::load(source_path(file));
+    original.eval();
+    auto forward = inlined_forward(original, Freezing::KeepAttributes);
+    const int before = count_kind(*forward.graph, "aten::conv1d") +
+                       count_kind(*forward.graph, "aten::_convolution");
+    ASSERT_GT(before, 0) << file;
+    EXPECT_EQ(use_direct_convolutions(*forward.graph), before) << file;
+    EXPECT_EQ(count_kind(*forward.graph, "seqattr::conv1d_direct"), before) << file;
+
+    const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
+    torch::NoGradGuard no_grad;
+    const auto expected = output_tensors(original.forward({x}));
+    const auto got = output_tensors(forward.module.forward({x}));
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      const double scale = expected[i].abs().max().item<double>();
+      EXPECT_LE((got[i] - expected[i]).abs().max().item<double>(), 1e-5 * scale) << file << " output " << i;
+    }
+  }
+}
+
+// Model::forward runs the GEMM convolutions unless --convolutions aten (which runs the
+// module as saved).
+TEST(DirectConvolutions, ModelForwardFollowsTheSetting) {
+  torch::manual_seed(38);
+  const auto x = torch::one_hot(torch::randint(0, 4, {4, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
+  torch::NoGradGuard no_grad;
+  auto module = torch::jit::load(source_path("tests/data/mini_bpnet.pt"));
+  module.eval();
+  const auto saved = module.forward({x}).toTensor();
+  const auto gemm = Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU).forward(x);
+  const auto aten = [&] {
+    const ScopedConvolutionKernels kernels(ConvolutionKernels::Aten);
+    return Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU).forward(x);
+  }();
+  EXPECT_TRUE(torch::equal(aten, saved));
+  EXPECT_LE((gemm - saved).abs().max().item<double>(), 1e-5 * saved.abs().max().item<double>());
+  EXPECT_EQ(convolution_kernels(), ConvolutionKernels::Direct);  // the scope put it back
+}
+
+TEST(DirectConvolutions, LeavesOtherConvolutionsAlone) {
+  auto graph = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(R"IR(
+graph(%x : Tensor, %w : Tensor):
+  %none : NoneType = prim::Constant()
+  %s2 : int[] = prim::Constant[value=[2]]()
+  %s1 : int[] = prim::Constant[value=[1]]()
+  %p : int[] = prim::Constant[value=[0]]()
+  %g1 : int = prim::Constant[value=1]()
+  %g2 : int = prim::Constant[value=2]()
+  %same : str = prim::Constant[value="same"]()
+  %strided : Tensor = aten::conv1d(%x, %w, %none, %s2, %p, %s1, %g1)
+  %grouped : Tensor = aten::conv1d(%x, %w, %none, %s1, %p, %s1, %g2)
+  %padded : Tensor = aten::conv1d(%x, %w, %none, %s1, %same, %s1, %g1)
+  %plain : Tensor = aten::conv1d(%x, %w, %none, %s1, %p, %s1, %g1)
+  %out : (Tensor, Tensor, Tensor, Tensor) = prim::TupleConstruct(%strided, %grouped, %padded, %plain)
+  return (%out))IR",
+                      graph.get());
+  EXPECT_EQ(use_direct_convolutions(*graph), 1);
+  EXPECT_EQ(count_kind(*graph, "aten::conv1d"), 3);
+}
+
+// --- the fused ReLU rule -----------------------------------------------------------------
+
+class ReluRescaleGradTest : public ::testing::TestWithParam<torch::ScalarType> {};
+
+struct PairCase {
+  torch::Tensor x, grad, owner;
+  int64_t inputs;
+};
+
+// 3 inputs and 7 references over (C, L) = (5, 40); a fifth of the reference elements equal
+// their input's, a tenth differ by 1e-8 (below epsilon); some NaN-free negatives and zeros.
+PairCase random_pair_case(torch::ScalarType dtype) {
+  const auto options = torch::TensorOptions().dtype(dtype);
+  const int64_t inputs = 3, references = 7;
+  const auto owner = torch::tensor({0, 0, 1, 2, 2, 2, 1}, torch::kLong);
+  auto x = torch::randn({inputs + references, 5, 40}, options);
+  const auto paired = x.narrow(0, 0, inputs).index_select(0, owner);
+  const auto u = torch::rand({references, 5, 40}, options);
+  auto refs = x.narrow(0, inputs, references);
+  refs.copy_(torch::where(u < 0.2, paired, torch::where(u < 0.3, paired + 1e-8, refs)));
+  x.narrow(0, inputs, 1).select(1, 0).zero_();
+  return {x, torch::randn_like(x), owner, inputs};
+}
+
+// The unfused rule: rescale_multipliers on the reference rows, relu's backward of to_y at
+// the reference activations, their sum; zero on the input rows.
+torch::Tensor unfused(const PairCase& c) {
+  const auto xi = c.x.narrow(0, 0, c.inputs).index_select(0, c.owner);
+  const auto xr = c.x.narrow(0, c.inputs, c.owner.size(0));
+  const auto g = c.grad.narrow(0, c.inputs, c.owner.size(0));
+  const auto [to_x, to_y] = ops::rescale_multipliers(xi, xr, torch::relu(xi), torch::relu(xr), g, 1e-6);
+  auto out = torch::zeros_like(c.x);
+  out.narrow(0, c.inputs, c.owner.size(0)).copy_(to_x + torch::threshold_backward(to_y, xr, 0));
+  return out;
+}
+
+TEST_P(ReluRescaleGradTest, EqualsTheUnfusedRule) {
+  torch::manual_seed(36);
+  const auto c = random_pair_case(GetParam());
+  const auto got = ops::relu_rescale_grad(c.x, c.grad, c.owner, c.inputs, 1e-6);
+  EXPECT_TRUE(torch::equal(got, unfused(c)));
+}
+
+TEST_P(ReluRescaleGradTest, CudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(37);
+  const auto c = random_pair_case(GetParam());
+  const auto cpu = ops::relu_rescale_grad(c.x, c.grad, c.owner, c.inputs, 1e-6);
+  const auto gpu = ops::relu_rescale_grad(c.x.to(kCuda), c.grad.to(kCuda), c.owner.to(kCuda),
+                                          c.inputs, 1e-6);
+  const double tol = test::tolerance(GetParam());
+  EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, tol, tol));
+}
+
+TEST(ReluRescaleGrad, RejectsBadArguments) {
+  const auto x = torch::randn({5, 2, 3});
+  const auto owner = torch::tensor({0, 1, 1}, torch::kLong);
+  EXPECT_NO_THROW(ops::relu_rescale_grad(x, x, owner, 2, 1e-6));
+  EXPECT_THROW(ops::relu_rescale_grad(x, x, owner, 3, 1e-6), c10::Error);  // rows
+  EXPECT_THROW(ops::relu_rescale_grad(x, x.narrow(2, 0, 2), owner, 2, 1e-6), c10::Error);
+  EXPECT_THROW(ops::relu_rescale_grad(x, x, owner.to(torch::kInt), 2, 1e-6), c10::Error);
+  EXPECT_THROW(ops::relu_rescale_grad(x, x, torch::tensor({0, 2, 1}, torch::kLong), 2, 1e-6),
+               c10::Error);  // owner 2 is not an input row
+}
+
+// DeepLIFT's graph fuses each relu with its rule unless it carries Δ.
+TEST(ReluRescaleGrad, DeepLiftGraphFusesReluRules) {
+  const auto model = Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU);
+  const auto fused = deeplift::prepare_model(model);
+  const auto& graph = *fused.model.module().get_method("forward").graph();
+  EXPECT_GT(count_kind(graph, "seqattr::deeplift_relu"), 0);
+  EXPECT_EQ(count_kind(graph, "aten::relu"), 0);
+  const auto forced = deeplift::prepare_model(model, deeplift::Secants::FromDelta);
+  ASSERT_TRUE(forced.carries_delta);
+  const auto& delta_graph = *forced.model.module().get_method("forward").graph();
+  EXPECT_EQ(count_kind(delta_graph, "seqattr::deeplift_relu"), 0);
+  EXPECT_GT(count_kind(delta_graph, "seqattr::deeplift_rescale"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, Conv1dDirectTest, ::testing::Values(torch::kFloat32, torch::kFloat64),
+                         [](const auto& info) { return std::string(c10::toString(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Dtypes, ReluRescaleGradTest,
+                         ::testing::Values(torch::kFloat32, torch::kFloat64),
+                         [](const auto& info) { return std::string(c10::toString(info.param)); });
+
+}  // namespace
+}  // namespace seqattr
