@@ -9,12 +9,14 @@
 
 #include <string>
 
+#include "kernels/ops/conv1d_direct.h"
 #include "kernels/ops/dinucleotide_shuffle.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
 #include "kernels/ops/ism_mutants.h"
 #include "kernels/ops/relu_max_pool_change.h"
+#include "kernels/ops/relu_rescale_grad.h"
 #include "kernels/ops/rescale_multipliers.h"
 
 namespace seqattr {
@@ -148,6 +150,69 @@ void relu_max_pool_change(benchmark::State& state, torch::Device device) {
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
+// A BPNet dilated layer (64 -> 64 filters, kernel 3, dilation 16): seqattr::conv1d_direct
+// forward and input gradient, and LibTorch's convolution on the same inputs for scale.
+// Counter FLOP/s: 2 x multiply-accumulates per second.
+enum class ConvPass { Direct, DirectInputGrad, Aten, AtenInputGrad };
+
+void convolution(benchmark::State& state, torch::Device device, ConvPass pass) {
+  const int64_t rows = state.range(0), dilation = 16;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto x = torch::randn({rows, kFilters, kLength}, f32);
+  const auto w = torch::randn({kFilters, kFilters, 3}, f32);
+  const auto b = torch::randn({kFilters}, f32);
+  const auto grad = torch::randn({rows, kFilters, kLength}, f32);
+  time_loop(state, device, [&] {
+    switch (pass) {
+      case ConvPass::Direct:
+        benchmark::DoNotOptimize(ops::conv1d_direct(x, w, b, dilation, dilation));
+        break;
+      case ConvPass::DirectInputGrad:
+        benchmark::DoNotOptimize(ops::conv1d_direct_input_grad(grad, w, kLength, dilation, dilation));
+        break;
+      case ConvPass::Aten:
+        benchmark::DoNotOptimize(torch::conv1d(x, w, b, 1, dilation, dilation));
+        break;
+      case ConvPass::AtenInputGrad:
+        benchmark::DoNotOptimize(at::convolution_backward(grad, x, w, c10::nullopt, {1}, {dilation},
+                                                          {dilation}, false, {0}, 1,
+                                                          {true, false, false}));
+        break;
+    }
+  });
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * kLength * kFilters * kFilters * 3,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void conv1d_direct(benchmark::State& state, torch::Device device) {
+  convolution(state, device, ConvPass::Direct);
+}
+void conv1d_direct_input_grad(benchmark::State& state, torch::Device device) {
+  convolution(state, device, ConvPass::DirectInputGrad);
+}
+void conv1d_aten(benchmark::State& state, torch::Device device) {
+  convolution(state, device, ConvPass::Aten);
+}
+void conv1d_aten_input_grad(benchmark::State& state, torch::Device device) {
+  convolution(state, device, ConvPass::AtenInputGrad);
+}
+
+// DeepLIFT's fused ReLU rule on a [inputs; references] batch at a 64-filter layer.
+void relu_rescale_grad(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0), inputs = sequences_of(rows);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto x = torch::randn({inputs + rows, kFilters, kLength}, f32);
+  const auto grad = torch::randn_like(x);
+  const auto owner = row_sequences(rows, device);
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(ops::relu_rescale_grad(x, grad, owner, inputs, 1e-6));
+  });
+  // Per reference row: read x, its input row (cached across its references) and grad; write.
+  state.SetBytesProcessed(state.iterations() * rows * kFilters * kLength * kFloat * 3);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
 using Bench = void (*)(benchmark::State&, torch::Device);
 
 void register_all(const torch::Device& device) {
@@ -159,6 +224,11 @@ void register_all(const torch::Device& device) {
       {"ism_mutants", ism_mutants},
       {"dinucleotide_shuffles", dinucleotide_shuffles},
       {"relu_max_pool_change", relu_max_pool_change},
+      {"relu_rescale_grad", relu_rescale_grad},
+      {"conv1d_direct", conv1d_direct},
+      {"conv1d_direct_input_grad", conv1d_direct_input_grad},
+      {"conv1d_aten", conv1d_aten},
+      {"conv1d_aten_input_grad", conv1d_aten_input_grad},
   };
   for (const auto& [name, bench] : benches) {
     const std::string full_name = std::string(name) + "/" + (device.is_cuda() ? "cuda" : "cpu");

@@ -38,9 +38,14 @@ different orders (fast ISM's windows against full convolutions) differ by as muc
 1e-4 rule cannot tell right from wrong, so ISM passes when seqattr is within --tolerance of the
 peer OR no farther from the exact deltas than the peer is.
 
-DeepLIFT-SHAP likewise, when the two sides disagree: tangermeme runs again in float64 (its
-module and the references in double) and seqattr passes if it is no farther from that than
-tangermeme's float32 is. On the Basset-like fixture one sequence in 24 has a max-pool window
+IG and DeepLIFT-SHAP likewise, when the two sides disagree: the peer runs again in float64
+(Captum on the model in double; tangermeme with its module and the references in double) and
+seqattr passes if its typical (RMS) error from that is no larger than the peer's float32 one
+(both worst errors are reported too). Two float32 implementations that agree to 1e-7 are
+usually running the same kernels in the same order (seqattr with --convolutions aten and
+Captum, both on oneDNN); with other kernels each flips a different few ReLU kinks or max-pool
+near-ties along an IG path, ~4e-4 of max|attribution| on BPNet 32 x 6 for each side (all
+three float32 runs at the same worst position), ~1e-3 on the Basset-like fixture. On the Basset-like fixture one sequence in 24 has a max-pool window
 whose argmax position barely changes while its maximum does; the rule divides by that change,
 and float32 rounding moves each side a different way (bench/dls_basset_float64.py).
 
@@ -234,6 +239,15 @@ def write_fasta(path, bases):
             f.write(f">s{i}\n{''.join('ACGT'[b] for b in row)}\n")
 
 
+def relative_rms(got, expected):
+    """Root mean square of got - expected over max|expected|: the typical error, where
+    relative_error is the worst one (one argmax or ReLU kink that float32 rounding flips)."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    scale = np.abs(expected).max()
+    rms = np.sqrt(np.mean((got - expected) ** 2))
+    return float(rms / scale if scale > 0 else rms)
+
+
 def relative_error(got, expected):
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
     scale = np.abs(expected).max()
@@ -409,11 +423,28 @@ class Bench:
         seqattr_times = run_seqattr()
         with h5py.File(out, "r") as f:
             got = f["attributions"][()].sum(axis=1)
-        error = relative_error(got, attr.cpu().numpy().sum(axis=1))
-        self.add("ig", peer, n, peer_times, seqattr_times, error,
+        peer_totals = attr.cpu().numpy().sum(axis=1)
+        error = relative_error(got, peer_totals)
+        exact_errors, exact_note = None, ""
+        if error > a.tolerance:
+            # Both sides against Captum in float64 (the exact definition): an IG path crosses
+            # ReLU kinks and max-pool near-ties, where float32 rounding flips a step's gradient
+            # (each float32 implementation at its own few positions). Judged by the typical
+            # (RMS) error; the worst is reported too.
+            model64 = self.scripted().double()
+            exact = IntegratedGradients(model64).attribute(
+                X.double(), target=a.target, n_steps=a.n_steps, method="gausslegendre",
+                internal_batch_size=a.ig_batch).detach().cpu().numpy().sum(axis=1)
+            exact_errors = (relative_rms(got, exact), relative_rms(peer_totals, exact))
+            exact_note = (f"; from Captum in float64, RMS (max): seqattr {exact_errors[0]:.1e} "
+                          f"({relative_error(got, exact):.1e}), peer {exact_errors[1]:.1e} "
+                          f"({relative_error(peer_totals, exact):.1e})")
+        self.add("ig", peer, n, peer_times, seqattr_times, error, exact_errors=exact_errors,
                  start=peer_start(a, "from captum.attr import IntegratedGradients"),
                  note=f"{a.n_steps} steps gausslegendre, zero baseline; per-position totals; "
-                      f"{a.ig_batch} rows a pass")
+                      f"{a.ig_batch} rows a pass" + exact_note,
+                 extra={"seqattr_from_exact": exact_errors and exact_errors[0],
+                        "peer_from_exact": exact_errors and exact_errors[1]})
 
     def deeplift_shap(self):
         a = self.args
@@ -468,11 +499,12 @@ class Bench:
             kwargs64 = dict(kwargs, references=references.double())
             attr64 = deep_lift_shap(eager64, X.double(), **kwargs64).numpy()
             hyp64 = deep_lift_shap(eager64, X.double(), hypothetical=True, **kwargs64).numpy()
-            exact_errors = (max(relative_error(got_attr, attr64), relative_error(got_hyp, hyp64)),
-                            max(relative_error(attr.numpy(), attr64),
-                                relative_error(hypothetical[0].numpy(), hyp64)))
-            exact_note = (f"; from tangermeme in float64: seqattr {exact_errors[0]:.1e}, "
-                          f"peer {exact_errors[1]:.1e}")
+            exact_errors = (max(relative_rms(got_attr, attr64), relative_rms(got_hyp, hyp64)),
+                            max(relative_rms(attr.numpy(), attr64),
+                                relative_rms(hypothetical[0].numpy(), hyp64)))
+            exact_note = (f"; from tangermeme in float64, RMS (max): seqattr {exact_errors[0]:.1e} "
+                          f"({relative_error(got_attr, attr64):.1e}), peer {exact_errors[1]:.1e} "
+                          f"({relative_error(attr.numpy(), attr64):.1e})")
         self.add("deeplift_shap", peer, n, peer_times, seqattr_times, max(error_attr, error_hyp),
                  start=peer_start(a, "from tangermeme.deep_lift_shap import deep_lift_shap"),
                  note=f"{a.shuffles} dinucleotide-shuffled references; attributions "

@@ -19,7 +19,7 @@ constexpr int64_t kChannelBlock = 16;  // output channels per vector block
 // One sequence's output positions [begin, end), float32:
 //   out[o * out_stride + j] = (sum_k sum_c w[o, c, k] * x[c * width + (j - begin) + shifts[k]])
 //                             + bias[o],
-// the sum over k outer, c inner, in that order, for every j.
+// each tap's sum over c (in order) added to the total in order of k, for every j.
 struct Rows {
   const float* x;        // (C, width): the input window the positions read, zero outside the input
   int64_t width;

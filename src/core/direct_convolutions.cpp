@@ -27,7 +27,7 @@ struct Conv1dArgs {
 };
 
 // The padding and dilation of a convolution seqattr::conv1d_direct computes, or none.
-std::optional<Conv1dArgs> gemm_convolution(torch::jit::Node* node) {
+std::optional<Conv1dArgs> direct_convolution(torch::jit::Node* node) {
   const std::string kind = node->kind().toQualString();
   const bool traced = kind == "aten::_convolution" || kind == "aten::convolution";
   if (kind != "aten::conv1d" && !traced) return std::nullopt;
@@ -51,7 +51,7 @@ std::optional<Conv1dArgs> gemm_convolution(torch::jit::Node* node) {
 int use_direct_convolutions(torch::jit::Graph& graph) {
   std::vector<std::pair<torch::jit::Node*, Conv1dArgs>> found;
   for (torch::jit::Node* node : graph.nodes()) {
-    if (const auto args = gemm_convolution(node)) found.emplace_back(node, *args);
+    if (const auto args = direct_convolution(node)) found.emplace_back(node, *args);
   }
   static const auto op = c10::Symbol::fromQualString("seqattr::conv1d_direct");
   for (const auto& [node, args] : found) {

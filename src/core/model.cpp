@@ -28,15 +28,16 @@ std::string message_without_backtrace(const std::exception& e) {
   return torch_error ? torch_error->what_without_backtrace() : e.what();
 }
 
-// The module forward() runs: a copy of `module` whose 1-D convolutions run as seqattr::conv1d_direct, or
-// `module` itself where there are none to replace, where --convolutions aten asks so, or
-// where its forward cannot be inlined (it then runs as saved).
+// The module forward() runs: a copy of `module` whose 1-D convolutions are
+// seqattr::conv1d_direct, or `module` itself where there are none to replace, where
+// --convolutions aten asks so, or where its forward cannot be inlined (it then runs as saved).
 torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path) {
   if (convolution_kernels() != ConvolutionKernels::Direct) return module;
   try {
     auto forward = inlined_forward(module, Freezing::KeepAttributes);
     const int replaced = use_direct_convolutions(*forward.graph);
-    log::debug("'" + path + "': " + std::to_string(replaced) + " convolution(s) run as seqattr::conv1d_direct");
+    log::debug("'" + path + "': " + std::to_string(replaced) +
+               " convolution(s) run as seqattr::conv1d_direct");
     if (replaced == 0) return module;
     return forward.module;
   } catch (const std::exception& e) {

@@ -33,8 +33,9 @@ class Model {
   Model(torch::jit::Module module, std::string path, torch::Device device);
 
   torch::jit::Module module_;
-  // What forward() runs: module_, or its copy with seqattr::conv1d_direct convolutions; made by the first
-  // forward (a model only read, or only adapted into another, never needs it).
+  // What forward() runs: module_, or its copy with seqattr::conv1d_direct convolutions, made
+  // by the first forward from module_ as it is then (a model only read, or only adapted into
+  // another, never needs it; convert module_, e.g. to float64, before its first forward).
   std::optional<torch::jit::Module> runner_;
   std::string path_;
   torch::Device device_;

@@ -239,7 +239,7 @@ TEST(DirectConvolutions, ReplaceScriptedAndTracedConvolutions) {
   }
 }
 
-// Model::forward runs the GEMM convolutions unless --convolutions aten (which runs the
+// Model::forward runs seqattr::conv1d_direct unless --convolutions aten (which runs the
 // module as saved).
 TEST(DirectConvolutions, ModelForwardFollowsTheSetting) {
   torch::manual_seed(38);
@@ -248,13 +248,13 @@ TEST(DirectConvolutions, ModelForwardFollowsTheSetting) {
   auto module = torch::jit::load(source_path("tests/data/mini_bpnet.pt"));
   module.eval();
   const auto saved = module.forward({x}).toTensor();
-  const auto gemm = Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU).forward(x);
+  const auto direct = Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU).forward(x);
   const auto aten = [&] {
     const ScopedConvolutionKernels kernels(ConvolutionKernels::Aten);
     return Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU).forward(x);
   }();
   EXPECT_TRUE(torch::equal(aten, saved));
-  EXPECT_LE((gemm - saved).abs().max().item<double>(), 1e-5 * saved.abs().max().item<double>());
+  EXPECT_LE((direct - saved).abs().max().item<double>(), 1e-5 * saved.abs().max().item<double>());
   EXPECT_EQ(convolution_kernels(), ConvolutionKernels::Direct);  // the scope put it back
 }
 
