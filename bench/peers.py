@@ -40,8 +40,8 @@ peer OR no farther from the exact deltas than the peer is.
 
 IG and DeepLIFT-SHAP likewise, when the two sides disagree: the peer runs again in float64
 (Captum on the model in double; tangermeme with its module and the references in double) and
-seqattr passes if its typical (RMS) error from that is no larger than the peer's float32 one
-(both worst errors are reported too). Two float32 implementations that agree to 1e-7 are
+seqattr passes if its typical (RMS) error from that is within --tolerance, or no larger than
+the peer's float32 one (both worst errors are reported too). Two float32 implementations that agree to 1e-7 are
 usually running the same kernels in the same order (seqattr with --convolutions aten and
 Captum, both on oneDNN); with other kernels each flips a different few ReLU kinks or max-pool
 near-ties along an IG path, ~4e-4 of max|attribution| on BPNet 32 x 6 for each side (all

@@ -4,7 +4,7 @@ ISM) on bpnet-lite BPNets of several sizes and the Basset-like fixture, one tabl
 
     /tmp/tvenv/bin/python bench/shape_sweep.py [--shapes basset,32x6,64x8,512x8:4]
         [--methods ig,deeplift_shap,ism] [--threads 2] [--sequences 24] [--repeats 3]
-        [--warmup 1] [--out results.md]
+        [--warmup 1] [--ism-window 100] [--out results.md]
 
 A shape is FxN (a BPNet, below) or `basset` (models/fixtures/basset_600.pt, 600 bp: convolutions,
 batch norm, max-pools, dense layers); `:S` after it gives that shape its own number of
@@ -54,6 +54,7 @@ def main():
     p.add_argument("--sequences", type=int, default=8, help="sequences per shape without :S")
     p.add_argument("--repeats", type=int, default=3, help="timed runs a side (peers.py -r)")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs a side (peers.py --warmup)")
+    p.add_argument("--ism-window", type=int, default=100, help="ISM positions (peers.py)")
     p.add_argument("--out", default="")
     args = p.parse_args()
     rows = []
@@ -73,7 +74,8 @@ def main():
             proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), *model_args,
                                    "--methods", args.methods, "--threads", str(args.threads),
                                    "--sequences", str(sequences), "--json", results,
-                                   "-r", str(args.repeats), "--warmup", str(args.warmup)],
+                                   "-r", str(args.repeats), "--warmup", str(args.warmup),
+                                   "--ism-window", str(args.ism_window)],
                                   capture_output=True, text=True)
             print(proc.stdout, file=sys.stderr)
             if proc.returncode:
