@@ -8,10 +8,10 @@ namespace seqattr::ops {
 // A stride-1, ungrouped 1-D convolution with zero padding and any dilation:
 //   out[n, :, j] = (sum_k weight[:, :, k] @ x[n, :, j + k * dilation - padding]) + bias,
 // with x zero outside [0, L): the function of at::conv1d(x, weight, bias, 1, padding, dilation).
-// On the CPU its float32 kernel (kernels/cpu/conv1d_direct_kernel.cpp) runs at about the
-// machine's GEMM speed where LibTorch 1.13's oneDNN dilated convolution reaches about half of
-// it, and gives equal outputs for equal inputs at every position, as oneDNN does (ties that
-// max-pools break stay ties). The CUDA twin is cuDNN's convolution.
+// On the CPU its float32 kernel (kernels/cpu/conv1d_direct_kernel.cpp) runs about 1.7x
+// LibTorch 1.13's oneDNN dilated convolution at BPNet's shapes (bench_kernels), and gives
+// equal outputs for equal inputs at every position, as oneDNN does (ties that max-pools
+// break stay ties). The CUDA twin is cuDNN's convolution.
 //   x (N, C, L), weight (O, C, K), bias (O,) or undefined; floating, one dtype and device.
 // Returns (N, O, L + 2 * padding - dilation * (K - 1)); throws when that is below one.
 // Differentiable (kernels/autograd/): the input gradient is conv1d_direct_input_grad, and
