@@ -4,12 +4,13 @@ ISM) on bpnet-lite BPNets of several sizes and the Basset-like fixture, one tabl
 
     /tmp/tvenv/bin/python bench/shape_sweep.py [--shapes basset,32x6,64x8,512x8:4]
         [--methods ig,deeplift_shap,ism] [--threads 2] [--sequences 24] [--repeats 3]
-        [--warmup 1] [--ism-window 100] [--out results.md]
+        [--warmup 1] [--ism-window 100] [--ig-batch 128] [--out results.md]
 
 A shape is FxN (a BPNet, below) or `basset` (models/fixtures/basset_600.pt, 600 bp: convolutions,
 batch norm, max-pools, dense layers); `:S` after it gives that shape its own number of
 sequences (the ChromBPNet-sized 512x8 takes minutes a method: `512x8:4`). --repeats and
---warmup go to peers.py: 512x8 at one repeat and no warm-up is ~20 minutes on 2 cores.
+--warmup go to peers.py: 512x8 at one repeat and no warm-up is ~20 minutes on 2 cores; give it
+--ig-batch 32 there (Captum holds a pass's activations: 14 GB at 128 rows).
 
 Each shape FxN is bpnet-lite's own BPNet(n_filters=F, n_layers=N, n_control_tracks=0) with random
 weights (torch seed 0), traced on a 2,114-bp input with its counts head as the output (the
@@ -55,6 +56,8 @@ def main():
     p.add_argument("--repeats", type=int, default=3, help="timed runs a side (peers.py -r)")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs a side (peers.py --warmup)")
     p.add_argument("--ism-window", type=int, default=100, help="ISM positions (peers.py)")
+    p.add_argument("--ig-batch", type=int, default=128,
+                   help="IG model rows a pass, both sides (peers.py; Captum's memory grows with it)")
     p.add_argument("--out", default="")
     args = p.parse_args()
     rows = []
@@ -75,7 +78,8 @@ def main():
                                    "--methods", args.methods, "--threads", str(args.threads),
                                    "--sequences", str(sequences), "--json", results,
                                    "-r", str(args.repeats), "--warmup", str(args.warmup),
-                                   "--ism-window", str(args.ism_window)],
+                                   "--ism-window", str(args.ism_window),
+                                   "--ig-batch", str(args.ig_batch)],
                                   capture_output=True, text=True)
             print(proc.stdout, file=sys.stderr)
             if proc.returncode:

@@ -17,11 +17,15 @@ namespace seqattr::ops::conv1d_direct_rows {
 constexpr int64_t kChannelBlock = 16;  // output channels per vector block
 
 // One sequence's output positions [begin, end), float32:
-//   out[o * out_stride + j] = (sum_k sum_c w[o, c, k] * x[c * width + (j - begin) + shifts[k]])
+//   out[o * out_stride + j] = (sum_k sum_c w[o, c, k] * x[((j - begin) + shifts[k]) * C + c])
 //                             + bias[o],
 // each tap's sum over c (in order) added to the total in order of k, for every j.
+// Loops run a block of 16 output channels over every position before the next block, so a
+// block's weights (K·C·16 floats, 96 KB at 512 channels) stay in L2 while the window streams
+// past them; the window is channel-last, so a tap of 6 positions reads 6 runs of C floats
+// (a (C, width) window read C rows a tap, 4 KB apart at width 1,024: one cache set).
 struct Rows {
-  const float* x;        // (C, width): the input window the positions read, zero outside the input
+  const float* x;        // (width, C): the input window the positions read, zero outside the input
   int64_t width;
   const float* weight;   // (ceil(O / 16), K, C, 16): w[o, c, k], zero for o >= O
   int64_t kernel;        // K

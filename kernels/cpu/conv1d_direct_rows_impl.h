@@ -23,15 +23,14 @@ inline __attribute__((always_inline)) void tile(const Rows& r, int64_t j, int64_
   for (int64_t k = 0; k < r.kernel; ++k) {
     Lanes8 acc[Positions][2];
     for (int p = 0; p < Positions; ++p) acc[p][0] = acc[p][1] = Lanes8{};
-    const float* xk = r.x + (j - r.begin) + r.shifts[k];
+    const float* xk = r.x + ((j - r.begin) + r.shifts[k]) * r.channels;
     const float* wk = weights + k * r.channels * kChannelBlock;
     for (int64_t c = 0; c < r.channels; ++c) {
       Lanes8 w0, w1;
       __builtin_memcpy(&w0, wk + c * kChannelBlock, sizeof w0);
       __builtin_memcpy(&w1, wk + c * kChannelBlock + 8, sizeof w1);
-      const float* xc = xk + c * r.width;
       for (int p = 0; p < Positions; ++p) {
-        const float v = xc[p];
+        const float v = xk[p * r.channels + c];
         acc[p][0] += w0 * v;
         acc[p][1] += w1 * v;
       }
@@ -55,12 +54,10 @@ inline __attribute__((always_inline)) void tile(const Rows& r, int64_t j, int64_
 
 void SEQATTR_CONV1D_ROWS_ENTRY(const Rows& r) {
   const int64_t blocks = (r.out_channels + kChannelBlock - 1) / kChannelBlock;
-  int64_t j = r.begin;
-  for (; j + kTilePositions <= r.end; j += kTilePositions) {
-    for (int64_t block = 0; block < blocks; ++block) tile<kTilePositions>(r, j, block);
-  }
-  for (; j < r.end; ++j) {  // the same operations per position, one at a time
-    for (int64_t block = 0; block < blocks; ++block) tile<1>(r, j, block);
+  for (int64_t block = 0; block < blocks; ++block) {
+    int64_t j = r.begin;
+    for (; j + kTilePositions <= r.end; j += kTilePositions) tile<kTilePositions>(r, j, block);
+    for (; j < r.end; ++j) tile<1>(r, j, block);  // the same operations, one position at a time
   }
 }
 

@@ -16,6 +16,10 @@ const std::vector<std::string>& convolution_kernel_names() {
   return names;
 }
 
+const std::string& convolution_kernel_name(ConvolutionKernels kernels) {
+  return convolution_kernel_names()[kernels == ConvolutionKernels::Direct ? 0 : 1];
+}
+
 ConvolutionKernels parse_convolution_kernels(const std::string& name) {
   if (name == "direct") return ConvolutionKernels::Direct;
   if (name == "aten") return ConvolutionKernels::Aten;

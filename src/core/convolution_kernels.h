@@ -13,6 +13,7 @@ enum class ConvolutionKernels {
 };
 
 const std::vector<std::string>& convolution_kernel_names();  // "direct", "aten"
+const std::string& convolution_kernel_name(ConvolutionKernels kernels);
 ConvolutionKernels parse_convolution_kernels(const std::string& name);  // throws InputError
 void set_convolution_kernels(ConvolutionKernels kernels);
 ConvolutionKernels convolution_kernels();

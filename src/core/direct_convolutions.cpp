@@ -5,6 +5,8 @@
 
 #include <optional>
 
+#include "core/model_graph.h"
+
 namespace seqattr {
 namespace {
 
@@ -26,11 +28,11 @@ struct Conv1dArgs {
   int64_t padding, dilation;
 };
 
-// The padding and dilation of a convolution seqattr::conv1d_direct computes, or none.
+// The padding and dilation of a convolution seqattr::conv1d_direct computes, or none. Traced
+// convolutions were made aten::conv1d first (canonicalise_convolutions).
 std::optional<Conv1dArgs> direct_convolution(torch::jit::Node* node) {
-  const std::string kind = node->kind().toQualString();
-  const bool traced = kind == "aten::_convolution" || kind == "aten::convolution";
-  if (kind != "aten::conv1d" && !traced) return std::nullopt;
+  static const auto conv1d = c10::Symbol::fromQualString("aten::conv1d");
+  if (node->kind() != conv1d) return std::nullopt;
   // aten::conv1d's overload with string padding ("same", "valid") is left alone.
   if (!node->schema().overload_name().empty()) return std::nullopt;
   const auto stride = single_int(node, "stride");
@@ -38,17 +40,13 @@ std::optional<Conv1dArgs> direct_convolution(torch::jit::Node* node) {
   const auto dilation = single_int(node, "dilation");
   if (!stride || *stride != 1 || !padding || !dilation) return std::nullopt;
   if (!constant_equals(node, "groups", int64_t{1})) return std::nullopt;
-  if (traced) {
-    if (!constant_equals(node, "transposed", false)) return std::nullopt;
-    const auto output_padding = single_int(node, "output_padding");
-    if (!output_padding || *output_padding != 0) return std::nullopt;
-  }
   return Conv1dArgs{*padding, *dilation};
 }
 
 }  // namespace
 
 int use_direct_convolutions(torch::jit::Graph& graph) {
+  canonicalise_convolutions(graph);
   std::vector<std::pair<torch::jit::Node*, Conv1dArgs>> found;
   for (torch::jit::Node* node : graph.nodes()) {
     if (const auto args = direct_convolution(node)) found.emplace_back(node, *args);

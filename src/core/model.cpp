@@ -135,7 +135,10 @@ std::string shape_text(c10::IntArrayRef sizes, bool batch_as_n) {
 }
 
 int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {
-  const int64_t outputs = predict(model, one_hot.slice(0, 0, 1), 1).size(1);
+  return check_target(model, predict(model, one_hot.slice(0, 0, 1), 1).size(1), target);
+}
+
+int64_t check_target(const Model& model, int64_t outputs, int64_t target) {
   if (target >= outputs) {
     throw InputError("--target " + std::to_string(target) + ": out of range; model '" +
                      model.path() + "' has " + std::to_string(outputs) +

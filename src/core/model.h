@@ -57,4 +57,7 @@ torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_r
 // InputError naming --target when `target` is not below it.
 int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target);
 
+// The same check for a T already known (AdaptedModel::outputs): returns `outputs`.
+int64_t check_target(const Model& model, int64_t outputs, int64_t target);
+
 }  // namespace seqattr

@@ -1,5 +1,6 @@
 #include "core/model_graph.h"
 
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -9,6 +10,7 @@
 #include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/runtime/operator.h>
 
+#include <string>
 #include <vector>
 
 namespace seqattr {
@@ -29,7 +31,36 @@ void fold_eval_mode(torch::jit::Graph& graph) {
   }
 }
 
+// Whether a traced convolution is a 1-D, untransposed one (see canonicalise_convolutions).
+bool is_traced_conv1d(torch::jit::Node* node) {
+  const std::string kind = node->kind().toQualString();
+  if (kind != "aten::_convolution" && kind != "aten::convolution") return false;
+  const auto stride = torch::jit::toIValue(node->namedInput("stride"));
+  const auto transposed = torch::jit::toIValue(node->namedInput("transposed"));
+  return stride && stride->isIntList() && stride->toIntVector().size() == 1 && transposed &&
+         transposed->isBool() && !transposed->toBool();
+}
+
 }  // namespace
+
+int canonicalise_convolutions(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> convolutions;
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (is_traced_conv1d(node)) convolutions.push_back(node);
+  }
+  static const auto conv1d = c10::Symbol::fromQualString("aten::conv1d");
+  for (torch::jit::Node* node : convolutions) {
+    torch::jit::WithInsertPoint guard(node);
+    const auto in = [node](const char* name) { return node->namedInput(name); };
+    torch::jit::Value* conv = graph.insert(conv1d, {in("input"), in("weight"), in("bias"),
+                                                    in("stride"), in("padding"), in("dilation"),
+                                                    in("groups")});
+    conv->setType(node->output()->type());
+    node->output()->replaceAllUsesWith(conv);
+    node->destroy();
+  }
+  return static_cast<int>(convolutions.size());
+}
 
 ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing) {
   ForwardGraph out;

@@ -26,6 +26,14 @@ enum class Freezing {
 // in-place mutation (relu_ -> relu, list appends -> list construction).
 ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing);
 
+// Rewrites each untransposed 1-D aten::_convolution / aten::convolution (a traced model's
+// spelling, every flag explicit) as the aten::conv1d a scripted model has, so that later passes
+// (fast ISM's windows, the direct-convolution rewrite) know one spelling. 1-D is told by a
+// constant one-element stride list, which holds whether the weights are attributes or frozen
+// constants; the cuDNN flags the trace recorded give way to LibTorch's settings, as in a
+// scripted model. Returns how many were rewritten.
+int canonicalise_convolutions(torch::jit::Graph& graph);
+
 // Whether a graph value is a tensor, or a list/tuple/optional holding tensors. Sizes, flags
 // and other scalars (even those read from an input tensor) are not.
 bool value_carries_tensors(const torch::jit::Value* value);

@@ -136,11 +136,13 @@ std::vector<std::string> parse_precisions(const std::string& text) {
   return items;
 }
 
-std::vector<std::string> parse_convolutions(const std::string& text) {
+std::vector<ConvolutionKernels> parse_convolutions(const std::string& text) {
   const auto items = split_list("--convolutions", text);
-  for (const auto& item : items) parse_convolution_kernels(item);  // InputError naming it
+  std::vector<ConvolutionKernels> kernels;
+  // parse_convolution_kernels throws InputError naming a bad item.
+  for (const auto& item : items) kernels.push_back(parse_convolution_kernels(item));
   reject_duplicates("--convolutions", text, items, items);
-  return items;
+  return kernels;
 }
 
 std::vector<DeviceChoice> parse_devices(const std::string& text) {
@@ -521,9 +523,9 @@ void run_bench(const BenchOptions& o, const BenchSettings& settings,
   c.one_hot = synthetic_one_hot(o.sequences, c.length, o.seed);
   bool flops_counted = false;  // the same graph on every device and kernel: counted once
   for (const auto& device : devices) {
-    for (const auto& convolutions : settings.convolutions) {
+    for (const ConvolutionKernels convolutions : settings.convolutions) {
       // Models made while this is set (the loaded one, DeepLIFT's rewritten one) use these.
-      const ScopedConvolutionKernels kernels(parse_convolution_kernels(convolutions));
+      const ScopedConvolutionKernels kernels(convolutions);
       auto adapted = load_adapted_model(
           o.model, {o.head, o.reduce, o.input_layout, o.extra_inputs, o.target}, metadata, c.length, device);
       const auto model = std::make_shared<Model>(std::move(adapted.model));
@@ -536,7 +538,7 @@ void run_bench(const BenchOptions& o, const BenchSettings& settings,
           for (const auto& method : settings.methods) {
             for (const int64_t batch_size : settings.batch_sizes) {
               auto row = run_combination(c, model, method, batch_size, precision, static_cast<int>(threads));
-              row.convolutions = convolutions;
+              row.convolutions = convolution_kernel_name(convolutions);
               report(row);
             }
           }
@@ -640,7 +642,9 @@ std::string markdown_notes(const std::vector<BenchRow>& rows) {
       << " (forward; 2 × multiply-accumulates of conv, linear and matmul ops, counted on the "
          "graph)\n";
   out << "- FLOP/seq: the method's, forward FLOPs × (forward rows + 2 × backward rows) per "
-         "sequence; FLOP/s = FLOP/seq × seq/s\n";
+         "sequence; FLOP/s = FLOP/seq × seq/s. The usual 1 : 2 rule counts weight gradients, "
+         "which attribution never computes: the arithmetic done is (forward + backward rows) / "
+         "(forward + 2 × backward rows) of this (about 2/3 for gradients, IG and DeepLIFT)\n";
   out << "- of GEMM: FLOP/s over the machine's ceiling measured in this run, a float32 square "
          "matrix product (2,048 on a CPU, 8,192 on a GPU; best of 3) on the same device and "
          "threads: " << si(first.gemm_flops_per_second) << "FLOP/s for the first row's\n";

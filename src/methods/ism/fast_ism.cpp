@@ -24,33 +24,6 @@ FastIsmPlan FastIsmPlan::analyse(const Model& model) {
 
 namespace {
 
-// A traced model's convolutions are aten::_convolution (or aten::convolution) with every
-// argument spelled out; a 1-d one that is not transposed becomes the aten::conv1d that the
-// windowed rules know.
-void canonicalise_convolutions(torch::jit::Graph& graph) {
-  std::vector<Node*> convolutions;
-  for (Node* node : graph.nodes()) {
-    const std::string kind = node->kind().toQualString();
-    if (kind != "aten::_convolution" && kind != "aten::convolution") continue;
-    const auto weight = torch::jit::toIValue(input_named(node, "weight"));
-    const auto transposed = torch::jit::toIValue(input_named(node, "transposed"));
-    if (!weight || !weight->isTensor() || weight->toTensor().dim() != 3 || !transposed ||
-        transposed->toBool()) {
-      continue;
-    }
-    convolutions.push_back(node);
-  }
-  for (Node* node : convolutions) {
-    torch::jit::WithInsertPoint guard(node);
-    const auto in = [node](const char* name) { return input_named(node, name); };
-    Value* conv = graph.insert(c10::Symbol::fromQualString("aten::conv1d"),
-                               {in("input"), in("weight"), in("bias"), in("stride"),
-                                in("padding"), in("dilation"), in("groups")});
-    node->output()->replaceAllUsesWith(conv);
-    node->destroy();
-  }
-}
-
 // The permutation a permute or transpose node applies to a tensor of `rank` dimensions, or
 // none when its arguments are not constants.
 std::optional<std::vector<int64_t>> permutation_of(const Node* node, int64_t rank) {
@@ -97,9 +70,9 @@ void drop_inverse_permutes(torch::jit::Graph& graph) {
 // Whether every change the rules carry through `graph` is exact from a reference rounded to
 // the model's dtype: convolutions, linear maps and sums never multiply a change by the
 // reference, and piecewise-linear activations read only its sign. Smooth activations,
-// softmax, products of two changes and operations without a rule do, so a batch session of
-// such a graph computes its reference in float64 (as a one-sequence session always does): on
-// a BPNet profile head, a float32 reference put the change 3e-5 off.
+// softmax, products of two changes and operations without a rule do, so a session of such a
+// graph computes its reference in float64: on a BPNet profile head, a float32 reference put
+// the change 3e-5 off.
 bool float32_reference_suffices(const torch::jit::Graph& graph) {
   static const std::unordered_set<std::string> linear_or_piecewise = {
       "prim::Constant", "prim::ListConstruct", "prim::TupleConstruct", "prim::NumToTensor",
@@ -159,7 +132,7 @@ FastIsmPlan FastIsmPlan::analyse(const torch::jit::Module& module, const torch::
     }
   }
   plan.operations_ = fast_ism::lookup_operations(*plan.graph_);
-  plan.float32_batches_ = float32_reference_suffices(*plan.graph_);
+  plan.float32_reference_ = float32_reference_suffices(*plan.graph_);
   plan.qualifies_ = true;
   return plan;
 }
@@ -218,6 +191,24 @@ Reference reference_values(torch::jit::Graph& graph, const c10::IValue& self,
   return {std::move(env), std::move(exact), std::move(terms)};
 }
 
+// A session's reference, from which its changes are measured. Where they are exact from a
+// reference rounded to the model's dtype (float32_reference_suffices), in that dtype: a
+// float64 forward costs several float32 ones (LibTorch's float64 dilated convolution runs
+// ~30 GFLOP/s here; on a 512-filter BPNet with 30 substitutions a sequence it was 40% of fast
+// ISM's time). Else in float64, rounded once: a float32 forward's own rounding moves a
+// profile head's result by several 1e-6 of the largest change. A graph that will not run in
+// float64 (a cast to float32 inside it, say) runs in the model's dtype.
+Reference session_reference(torch::jit::Graph& graph, const c10::IValue& self,
+                            const torch::Tensor& batch, const fast_ism::ReferenceRows& rows,
+                            torch::ScalarType dtype, bool model_dtype_suffices) {
+  if (model_dtype_suffices) return reference_values(graph, self, batch, rows, dtype, dtype);
+  try {
+    return reference_values(graph, self, batch, rows, torch::kDouble, dtype);
+  } catch (const c10::Error&) {
+    return reference_values(graph, self, batch, rows, dtype, dtype);
+  }
+}
+
 }  // namespace
 
 FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
@@ -226,18 +217,10 @@ FastIsmPlan::Session FastIsmPlan::start(const torch::Tensor& one_hot) const {
   torch::NoGradGuard no_grad;
   fast_ism::ScopedOperations operations(operations_.get());
   session.input_ = one_hot.unsqueeze(0).to(device_, dtype_);
-  // The reference is computed once per sequence, so it is computed in float64 and rounded
-  // once: the changes are measured from it, and a float32 forward's own rounding moves a
-  // profile head's result by several 1e-6 of the largest change. A graph that will not run in
-  // float64 (a cast to float32 inside it, say) runs in the model's dtype.
   const auto rows = fast_ism::ReferenceRows::one_sequence();
   const auto batch = torch::cat(std::vector<torch::Tensor>(rows.stored, session.input_));
-  Reference reference;
-  try {
-    reference = reference_values(*graph_, frozen_._ivalue(), batch, rows, torch::kDouble, dtype_);
-  } catch (const c10::Error&) {
-    reference = reference_values(*graph_, frozen_._ivalue(), batch, rows, dtype_, dtype_);
-  }
+  auto reference = session_reference(*graph_, frozen_._ivalue(), batch, rows, dtype_,
+                                     float32_reference_);
   session.layout_ = rows;
   session.reference_ = std::move(reference.values);
   session.exact_ = std::move(reference.exact);
@@ -252,9 +235,7 @@ FastIsmPlan::Session FastIsmPlan::start_batch(const torch::Tensor& one_hots) con
   session.sequences_ = one_hots.size(0);
   torch::NoGradGuard no_grad;
   fast_ism::ScopedOperations operations(operations_.get());
-  // At least kMinMutantRows rows (a pass's minimum), the last sequence repeated. In the
-  // model's dtype where that is exact enough (float32_reference_suffices): a float64 pass
-  // costs several float32 forward passes.
+  // At least kMinMutantRows rows (a pass's minimum), the last sequence repeated.
   auto input = one_hots.to(device_, dtype_);
   const int64_t rows = std::max(fast_ism::kMinMutantRows, session.sequences_);
   if (rows > session.sequences_) {
@@ -262,19 +243,8 @@ FastIsmPlan::Session FastIsmPlan::start_batch(const torch::Tensor& one_hots) con
                                    .expand({rows - session.sequences_, -1, -1})});
   }
   session.layout_ = fast_ism::ReferenceRows::one_per_mutant(rows);
-  Reference reference;
-  const auto run = [&](torch::ScalarType compute) {
-    return reference_values(*graph_, frozen_._ivalue(), input, session.layout_, compute, dtype_);
-  };
-  if (float32_batches_) {
-    reference = run(dtype_);
-  } else {
-    try {
-      reference = run(torch::kDouble);
-    } catch (const c10::Error&) {  // a graph that will not run in float64
-      reference = run(dtype_);
-    }
-  }
+  auto reference = session_reference(*graph_, frozen_._ivalue(), input, session.layout_, dtype_,
+                                     float32_reference_);
   session.input_ = input;
   session.reference_ = std::move(reference.values);
   session.exact_ = std::move(reference.exact);

@@ -8,7 +8,9 @@
 //
 // Activations are carried as changes from the reference's (fast_ism_change.h), so the result
 // is f(mutant) - f(input) without the rounding of either term; the reference's activations are
-// computed in float64 and rounded once. Operations without a rule of their own (the mutant
+// computed in the model's dtype where the rules never multiply a change by the reference
+// (convolutions, linear maps, piecewise-linear activations), else in float64 and rounded once.
+// Operations without a rule of their own (the mutant
 // pass, ism/fast_ism_pass.h) run on the mutants' values and on the reference's in float64, and
 // their change is the difference.
 //
@@ -75,12 +77,13 @@ class FastIsmPlan {
     torch::Tensor input_;  // (layout_.used, 4, L) in the model's dtype, on its device
   };
 
-  // one_hot: (4, L) uint8 on the CPU. The reference is computed in float64 and rounded once.
+  // one_hot: (4, L) uint8 on the CPU. The reference in the model's dtype (about a forward
+  // pass's cost) where the graph's rules never multiply a change by the reference, else in
+  // float64, rounded once.
   Session start(const torch::Tensor& one_hot) const;
   // one_hots: (S, 4, L) uint8 on the CPU, S >= 1: one pass of all S, for one substitution of
-  // each (variants' SNVs). In the model's dtype (about a forward pass's cost) where the graph's
-  // rules never multiply a change by the reference, else in float64. Its memory is every
-  // activation of S sequences: callers keep S small.
+  // each (variants' SNVs); the reference's dtype as start's. Its memory is every activation of
+  // S sequences: callers keep S small.
   Session start_batch(const torch::Tensor& one_hots) const;
 
  private:
@@ -91,7 +94,7 @@ class FastIsmPlan {
   // Each node's operator, looked up once (lookup is far slower than a small window's work).
   std::shared_ptr<std::unordered_map<const torch::jit::Node*, torch::jit::Operation>> operations_;
   bool qualifies_ = false;
-  bool float32_batches_ = false;  // a batch session's reference in the model's dtype suffices
+  bool float32_reference_ = false;  // a reference in the model's dtype suffices (not float64)
   std::string reason_;
 };
 

@@ -113,10 +113,7 @@ class FastScorer {
   // f(mutant)[target] - f(input)[target] of a pass that holds mutants of `sequence` only.
   torch::Tensor score(const torch::Tensor& one_hot, int64_t sequence,
                       const std::vector<Mutation>& pass, int64_t target) {
-    if (sequence != sequence_) {
-      session_ = std::make_unique<FastIsmPlan::Session>(plan_.start(one_hot[sequence]));
-      sequence_ = sequence;
-    }
+    start(one_hot, sequence);
     std::vector<int64_t> positions, bases;
     for (const auto& m : pass) {
       positions.push_back(m.position);
@@ -125,11 +122,17 @@ class FastScorer {
     return session_->score(positions, bases, target).to(torch::kFloat32);
   }
 
+  // f(input) of `sequence`, (1, T) float32, from the reference pass of its session (which its
+  // passes then reuse): no forward pass of its own.
+  torch::Tensor prediction(const torch::Tensor& one_hot, int64_t sequence) {
+    start(one_hot, sequence);
+    return session_->outputs().to(torch::kFloat32);
+  }
+
   // Positions a pass, from the first sequence's session (see kFastPassChanges), which the
   // first pass then reuses.
   int64_t block(const torch::Tensor& one_hot) {
-    session_ = std::make_unique<FastIsmPlan::Session>(plan_.start(one_hot[0]));
-    sequence_ = 0;
+    start(one_hot, 0);
     const int64_t per_position = 3 * session_->changes_per_mutant();
     int64_t positions = 64;
     while (positions > 1 && positions * per_position > kFastPassChanges) positions /= 2;
@@ -139,6 +142,12 @@ class FastScorer {
   }
 
  private:
+  void start(const torch::Tensor& one_hot, int64_t sequence) {
+    if (sequence == sequence_) return;
+    session_ = std::make_unique<FastIsmPlan::Session>(plan_.start(one_hot[sequence]));
+    sequence_ = sequence;
+  }
+
   const FastIsmPlan& plan_;
   std::unique_ptr<FastIsmPlan::Session> session_;
   int64_t sequence_ = -1;
@@ -185,8 +194,14 @@ void run_ism(Model& model, const torch::Tensor& one_hot, const IsmWindow& window
     auto& carried_predictions = predictions.cover(chunk);
     if (chunk.seq_end > predicted_end) {
       const int64_t from = std::max(chunk.seq_begin, predicted_end);
-      carried_predictions.narrow(0, from - chunk.seq_begin, chunk.seq_end - from)
-          .copy_(predict(model, one_hot.slice(0, from, chunk.seq_end), batch_rows));
+      auto rows = carried_predictions.narrow(0, from - chunk.seq_begin, chunk.seq_end - from);
+      if (scorer) {
+        for (int64_t s = from; s < chunk.seq_end; ++s) {
+          rows[s - from].copy_(scorer->prediction(one_hot, s)[0]);
+        }
+      } else {
+        rows.copy_(predict(model, one_hot.slice(0, from, chunk.seq_end), batch_rows));
+      }
       predicted_end = chunk.seq_end;
     }
     const auto pass_deltas = (scorer ? scorer->score(one_hot, chunk.seq_begin, pass, target)
