@@ -96,7 +96,7 @@ Explainer Explainer::load(const std::string& path, const ModelOptions& options, 
   state->model = std::make_shared<Model>(std::move(adapted.model));
   state->length = length;
   state->target = adapted.target;
-  state->outputs = probe_outputs(*state->model, torch::zeros({1, 4, length}), state->target);
+  state->outputs = adapted.outputs;
   return Explainer(std::move(state));
 }
 

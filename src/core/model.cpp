@@ -134,10 +134,6 @@ std::string shape_text(c10::IntArrayRef sizes, bool batch_as_n) {
   return out.str();
 }
 
-int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target) {
-  return check_target(model, predict(model, one_hot.slice(0, 0, 1), 1).size(1), target);
-}
-
 int64_t check_target(const Model& model, int64_t outputs, int64_t target) {
   if (target >= outputs) {
     throw InputError("--target " + std::to_string(target) + ": out of range; model '" +

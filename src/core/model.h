@@ -53,11 +53,8 @@ std::string forward_error_cause(const std::exception& e);
 // `batch_rows` rows. Returns (N, T) float32 on the CPU.
 torch::Tensor predict(Model& model, const torch::Tensor& inputs, int64_t batch_rows);
 
-// The number of model outputs T, from one forward pass on the first row of `one_hot`; throws
-// InputError naming --target when `target` is not below it.
-int64_t probe_outputs(Model& model, const torch::Tensor& one_hot, int64_t target);
-
-// The same check for a T already known (AdaptedModel::outputs): returns `outputs`.
+// Returns `outputs` (the model's T); throws InputError naming --target when `target` is not
+// below it. Adaptation checks this once (AdaptedModel::outputs).
 int64_t check_target(const Model& model, int64_t outputs, int64_t target);
 
 }  // namespace seqattr

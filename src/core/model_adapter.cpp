@@ -369,7 +369,7 @@ AdaptedModel adapt_model(const Model& raw, const ModelInterface& interface,
   }
   if (!plan.extras.empty()) find_extra_shapes(module, path, plan.layout, plan.extras, length, device);
   const auto output = probe(module, path, plan.layout, plan.extras, length, device);
-  AdaptedModel adapted{raw, 0, false, {}, Reduction::None, std::nullopt, "ncl", {}, {}, {}, std::nullopt};
+  AdaptedModel adapted{raw, 0, false, {}, Reduction::None, std::nullopt, "ncl", {}, {}, {}, 0};
   adapted.heads = heads_of(output, path, metadata);
   adapted.input_layout = plan.layout;
   for (const auto& e : plan.extras) adapted.extra_inputs.push_back(e.name);
@@ -401,12 +401,15 @@ AdaptedModel adapt_model(const Model& raw, const ModelInterface& interface,
   const bool as_is = plan.tensor_output && plan.layout == "ncl" && plan.extras.empty() &&
                      plan.reduce == Reduction::None && plan.head.shape.size() == 2;
   if (as_is) {
-    adapted.outputs = plan.head.shape[1];
+    adapted.outputs = check_target(adapted.model, plan.head.shape[1], adapted.target);
     return adapted;
   }
   adapted.adapted = true;
   adapted.source = adapter_source(plan);
   adapted.model = Model::from_module(compile_adapter(module, adapted.source, path), path, device);
+  // After a reduction the head's shape does not say T; the adapter's own output does.
+  const int64_t outputs = predict(adapted.model, torch::zeros({1, 4, length}), 1).size(1);
+  adapted.outputs = check_target(adapted.model, outputs, adapted.target);
   return adapted;
 }
 

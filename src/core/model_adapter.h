@@ -38,9 +38,9 @@ struct AdaptedModel {
   std::vector<std::string> extra_inputs;  // names of the inputs given zeros
   std::vector<HeadInfo> heads;            // every head of the raw model
   std::string source;                     // the adapter's TorchScript source ("" if none)
-  // T of the (N, T) output where the probe on zeros already showed it (a model used as is);
-  // else a forward pass tells (probe_outputs).
-  std::optional<int64_t> outputs;
+  // T of the adapted (N, T) output: the raw probe's head shape for a model used as is, else
+  // one forward pass of the adapter on zeros. `target` is below it (checked at adaptation).
+  int64_t outputs = 0;
 };
 
 // Loads `path`, runs it once on zeros of `length` bases to learn its inputs and outputs,

@@ -372,21 +372,15 @@ JobSummary run_attribute(const AttributeOptions& requested, const std::string& c
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto adapted = load_adapted_model(options.model, model_interface(options), metadata, length, device);
   const auto model = std::make_shared<Model>(std::move(adapted.model));
-  const int64_t target = adapted.target;
+  const int64_t target = adapted.target, outputs = adapted.outputs;
   if (adapted.adapted) log::debug("model adapter of '" + options.model + "':\n" + adapted.source);
   const double load_seconds = setup_steps.lap();
   const auto model_sha256 = sha256_of_file(options.model, "--model");
   const double hash_seconds = setup_steps.lap();
-  // A model used as is showed T when it was loaded: no second forward pass to learn it.
-  const int64_t outputs = adapted.outputs
-                              ? check_target(*model, *adapted.outputs, target)
-                              : probe_outputs(*model, source->read(0, 1).one_hot, target);
-  const double probe_seconds = setup_steps.lap();
   auto method = prepare_method(settings, {model, target, outputs, sequences, length, {}});
   method.notes.update(adapter_notes(adapted));
-  log::debug(c10::str("setup seconds: options and inputs ", options_seconds, ", model load ",
-                      load_seconds, ", hash ", hash_seconds, ", output probe ", probe_seconds,
-                      ", method preparation ", setup_steps.lap()));
+  log::debug(c10::str("setup seconds: options and inputs ", options_seconds, ", model load and probe ",
+                      load_seconds, ", hash ", hash_seconds, ", method preparation ", setup_steps.lap()));
 
   auto identity = run_identity(options, model_sha256, *source);
   // On the CPU the thread count changes how reductions are split, and so the last digits:

@@ -113,6 +113,7 @@ struct Models {
   std::shared_ptr<Model> explained;
   std::shared_ptr<Model> profile;  // null without --profile-head
   int64_t target = 0;
+  int64_t outputs = 0;  // T of the explained model
   nlohmann::json notes;
 };
 
@@ -124,6 +125,7 @@ Models load_models(const VariantsOptions& o, const std::optional<ModelMetadata>&
                              metadata, length, device);
   models.explained = std::make_shared<Model>(std::move(adapted.model));
   models.target = adapted.target;
+  models.outputs = adapted.outputs;
   models.notes = adapter_notes(adapted);
   if (!o.profile_head.empty()) {
     auto profile = adapt_model(raw, {o.profile_head, "flatten", o.input_layout, o.extra_inputs, ""},
@@ -464,8 +466,7 @@ VariantsSummary run_variants(const VariantsOptions& requested, const std::string
   }
   const int64_t variants = static_cast<int64_t>(list.variants.size());
   const Models models = load_models(options, metadata, options.length, device);
-  const int64_t outputs = probe_outputs(*models.explained, torch::zeros({1, 4, options.length}, torch::kUInt8),
-                                        models.target);
+  const int64_t outputs = models.outputs;
 
   std::optional<PreparedMethod> method;
   if (options.method != "none") {
