@@ -77,9 +77,9 @@ and tangermeme ISM run on the TorchScript module itself.
 
 Setup once on Debian 12 (Debian's python3-torch; tangermeme's compiled dependencies from
 Debian, not PyPI):
-    apt-get install python3-torch python3-h5py python3-venv python3-numba python3-pandas
+    apt-get install python3-torch python3-h5py python3-venv python3-numba python3-pandas python3-matplotlib
     /usr/bin/python3 -m venv --system-site-packages /tmp/tvenv
-    /tmp/tvenv/bin/pip install --no-deps captum tangermeme tqdm
+    /tmp/tvenv/bin/pip install --no-deps captum==0.9.0 tangermeme==1.4.0 bpnet-lite==1.1.0 tqdm
 A peer that is not installed is skipped with a message (seqattr's time is still shown).
 Run:
     /tmp/tvenv/bin/python bench/peers.py [--methods ig,deeplift_shap,ism] [--threads 2]
@@ -107,8 +107,8 @@ import torch.nn as nn
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MODEL = os.path.join(ROOT, "bench", "data", "bpnet_2114.pt")
 INSTALL = ("/usr/bin/python3 -m venv --system-site-packages /tmp/tvenv && "
-           "/tmp/tvenv/bin/pip install --no-deps captum tangermeme tqdm "
-           "(tangermeme also needs apt-get install python3-numba python3-pandas)")
+           "/tmp/tvenv/bin/pip install --no-deps captum==0.9.0 tangermeme==1.4.0 bpnet-lite==1.1.0 tqdm "
+           "(tangermeme also needs apt-get install python3-numba python3-pandas, captum python3-matplotlib)")
 
 
 class EagerBPNet(nn.Module):

@@ -60,7 +60,7 @@ def main():
                    help="IG model rows a pass, both sides (peers.py; Captum's memory grows with it)")
     p.add_argument("--out", default="")
     args = p.parse_args()
-    rows = []
+    rows, failed = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for item in args.shapes.split(","):
             shape, _, count = item.partition(":")
@@ -84,11 +84,20 @@ def main():
             print(proc.stdout, file=sys.stderr)
             if proc.returncode:
                 print(proc.stderr[-3000:], file=sys.stderr)
+                failed.append(f"{shape}: peers.py exited {proc.returncode} (a disagreement or "
+                              "an error; its stderr is above)")
             if os.path.exists(results):
                 with open(results) as f:
                     for r in json.load(f)["rows"]:
                         rows.append((shape, r))
+                        if r["peer_seconds"] is None:
+                            failed.append(f"{shape} {r['method']}: {r.get('note', 'peer skipped')}")
             write_table(rows, args.out)  # after each shape: a long sweep shows its progress
+    # A sweep with a peer missing or a disagreement is not a comparison: say so, exit 1.
+    for line in failed:
+        print("shape_sweep: " + line, file=sys.stderr)
+    if failed:
+        sys.exit(1)
 
 
 def write_table(rows, out):

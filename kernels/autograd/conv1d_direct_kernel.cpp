@@ -1,4 +1,4 @@
-// The derivative of seqattr::conv1d_direct (kernels/ops/conv1d_direct.h), registered for every
+// The derivatives of seqattr::conv1d_direct and conv1d_direct_relu (kernels/ops/conv1d_direct.h), registered for every
 // device at once (the Autograd key), as torchvision registers its ops' backward.
 //
 // The input gradient is the op's own conv1d_direct_input_grad. Attribution models have frozen
@@ -16,46 +16,82 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
+// The convolution's saved state and its backward, shared by conv1d_direct and
+// conv1d_direct_relu (whose backward first masks the gradient by its output).
+// `output` is kept only where the backward needs it (else undefined); saved as an output, so
+// that the graph holds no reference cycle through it.
+void save_convolution(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                      const c10::optional<at::Tensor>& bias, int64_t padding, int64_t dilation,
+                      const at::Tensor& output) {
+  const bool has_bias = bias.has_value() && bias->defined();
+  const bool parameter_grads = weight.requires_grad() || (has_bias && bias->requires_grad());
+  ctx->saved_data["length"] = x.size(2);
+  ctx->saved_data["padding"] = padding;
+  ctx->saved_data["dilation"] = dilation;
+  ctx->saved_data["bias_size"] = has_bias ? bias->size(0) : int64_t{-1};
+  ctx->save_for_backward({weight, parameter_grads ? x : at::Tensor(), output});
+}
+
+// `saved` is {weight, x (or undefined), output (or undefined)}.
+tensor_list convolution_backward(AutogradContext* ctx, const tensor_list& saved,
+                                 const at::Tensor& grad) {
+  const auto& weight = saved[0];
+  const int64_t padding = ctx->saved_data["padding"].toInt();
+  const int64_t dilation = ctx->saved_data["dilation"].toInt();
+  const int64_t bias_size = ctx->saved_data["bias_size"].toInt();
+  at::Tensor grad_x, grad_weight, grad_bias;
+  if (ctx->needs_input_grad(0)) {
+    grad_x = conv1d_direct_input_grad(grad, weight, ctx->saved_data["length"].toInt(), padding,
+                                      dilation);
+  }
+  const bool want_weight = ctx->needs_input_grad(1);
+  const bool want_bias = bias_size >= 0 && ctx->needs_input_grad(2);
+  if (want_weight || want_bias) {
+    const auto bias_sizes = bias_size >= 0 ? c10::optional<at::IntArrayRef>(at::IntArrayRef(&bias_size, 1))
+                                           : c10::nullopt;
+    auto parts = at::convolution_backward(grad, saved[1], weight, bias_sizes, {1}, {padding},
+                                          {dilation}, false, {0}, 1,
+                                          {false, want_weight, want_bias});
+    grad_weight = std::get<1>(parts);
+    grad_bias = std::get<2>(parts);
+  }
+  return {grad_x, grad_weight, grad_bias, at::Tensor(), at::Tensor()};
+}
+
 class Conv1dDirect : public torch::autograd::Function<Conv1dDirect> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
                             const c10::optional<at::Tensor>& bias, int64_t padding,
                             int64_t dilation) {
-    const bool has_bias = bias.has_value() && bias->defined();
-    const bool parameter_grads = weight.requires_grad() || (has_bias && bias->requires_grad());
-    ctx->saved_data["length"] = x.size(2);
-    ctx->saved_data["padding"] = padding;
-    ctx->saved_data["dilation"] = dilation;
-    ctx->saved_data["bias_size"] = has_bias ? bias->size(0) : int64_t{-1};
-    ctx->save_for_backward({weight, parameter_grads ? x : at::Tensor()});
+    save_convolution(ctx, x, weight, bias, padding, dilation, at::Tensor());
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     return conv1d_direct(x, weight, bias, padding, dilation);
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    const auto saved = ctx->get_saved_variables();  // weight, x (or undefined)
-    const auto& weight = saved[0];
-    const auto& grad = grads[0];
-    const int64_t padding = ctx->saved_data["padding"].toInt();
-    const int64_t dilation = ctx->saved_data["dilation"].toInt();
-    const int64_t bias_size = ctx->saved_data["bias_size"].toInt();
-    at::Tensor grad_x, grad_weight, grad_bias;
-    if (ctx->needs_input_grad(0)) {
-      grad_x = conv1d_direct_input_grad(grad, weight, ctx->saved_data["length"].toInt(), padding,
-                                      dilation);
+    return convolution_backward(ctx, ctx->get_saved_variables(), grads[0]);
+  }
+};
+
+// relu(conv): the output y is kept, and the gradient reaches the convolution as relu's own
+// backward passes it (threshold_backward(grad, y, 0): zero where y <= 0).
+class Conv1dDirectRelu : public torch::autograd::Function<Conv1dDirectRelu> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            const c10::optional<at::Tensor>& bias, int64_t padding,
+                            int64_t dilation) {
+    at::Tensor y;
+    {
+      at::AutoDispatchBelowADInplaceOrView below_autograd;
+      y = conv1d_direct_relu(x, weight, bias, padding, dilation);
     }
-    const bool want_weight = ctx->needs_input_grad(1);
-    const bool want_bias = bias_size >= 0 && ctx->needs_input_grad(2);
-    if (want_weight || want_bias) {
-      const auto bias_sizes = bias_size >= 0 ? c10::optional<at::IntArrayRef>(at::IntArrayRef(&bias_size, 1))
-                                             : c10::nullopt;
-      auto parts = at::convolution_backward(grad, saved[1], weight, bias_sizes, {1}, {padding},
-                                            {dilation}, false, {0}, 1,
-                                            {false, want_weight, want_bias});
-      grad_weight = std::get<1>(parts);
-      grad_bias = std::get<2>(parts);
-    }
-    return {grad_x, grad_weight, grad_bias, at::Tensor(), at::Tensor()};
+    save_convolution(ctx, x, weight, bias, padding, dilation, y);
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    return convolution_backward(ctx, saved, at::threshold_backward(grads[0], saved[2], 0));
   }
 };
 
@@ -65,10 +101,17 @@ at::Tensor conv1d_direct_autograd(const at::Tensor& x, const at::Tensor& weight,
   return Conv1dDirect::apply(x, weight, bias, padding, dilation);
 }
 
+at::Tensor conv1d_direct_relu_autograd(const at::Tensor& x, const at::Tensor& weight,
+                                       const c10::optional<at::Tensor>& bias, int64_t padding,
+                                       int64_t dilation) {
+  return Conv1dDirectRelu::apply(x, weight, bias, padding, dilation);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(seqattr, Autograd, m) {
   m.impl("conv1d_direct", &conv1d_direct_autograd);
+  m.impl("conv1d_direct_relu", &conv1d_direct_relu_autograd);
 }
 
 }  // namespace seqattr::ops

@@ -1,4 +1,5 @@
-// CPU reference for seqattr::conv1d_direct and its input gradient; the CUDA twin must match it.
+// CPU reference for seqattr::conv1d_direct, conv1d_direct_relu (the same loops, storing
+// relu of each sum) and the input gradient; the CUDA twin must match them.
 //
 // Both are sums of shifted products on each sequence's (C, L) rows:
 //   out[n, :, j] = (sum_k A_k @ in[n, :, j + shift_k]) + bias   (in is zero outside [0, L_in))
@@ -51,7 +52,7 @@ bool runs_direct(const at::Tensor& signal, int64_t out_channels) {
 // taps: (O', C', K) float32, A_k = taps[:, :, k]; in (N, C', L_in); returns (N, O', L_out).
 at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
                             const std::vector<int64_t>& shifts, const at::Tensor& bias,
-                            int64_t out_length) {
+                            int64_t out_length, bool relu) {
   const auto x = in.detach().contiguous();  // values only: the op's derivative is its own
   const int64_t sequences = x.size(0), channels = x.size(1), in_length = x.size(2);
   const int64_t out_channels = taps.size(0), kernel = taps.size(2);
@@ -90,15 +91,18 @@ at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
       }
       run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
                 window_shifts.data(), out.data_ptr<float>() + n * out_channels * out_length,
-                out_length, out_channels, b.defined() ? b.data_ptr<float>() : nullptr, j0, j1});
+                out_length, out_channels, b.defined() ? b.data_ptr<float>() : nullptr, j0, j1,
+                relu});
     }
   });
   return out;
 }
 
-at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
-                             const c10::optional<at::Tensor>& bias, int64_t padding,
-                             int64_t dilation) {
+// conv1d_direct, then relu when `relu`: fused into the store where the loops run, else
+// LibTorch's relu after its convolution.
+at::Tensor convolution_cpu(const at::Tensor& x, const at::Tensor& weight,
+                           const c10::optional<at::Tensor>& bias, int64_t padding,
+                           int64_t dilation, bool relu) {
   check_conv1d_direct(x, weight, /*is_grad=*/false, padding, dilation);
   const int64_t kernel = weight.size(2);
   const int64_t out_length = conv1d_direct_output_length(x.size(2), kernel, padding, dilation);
@@ -106,12 +110,25 @@ at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
               kernel, " with dilation ", dilation, " and padding ", padding);
   const auto b = bias.has_value() && bias->defined() ? *bias : at::Tensor();
   if (!runs_direct(x, weight.size(0))) {
-    return at::convolution(x.detach(), weight.detach(), b.defined() ? b.detach() : b, {1}, {padding},
-                           {dilation}, false, {0}, 1);
+    auto out = at::convolution(x.detach(), weight.detach(), b.defined() ? b.detach() : b, {1},
+                               {padding}, {dilation}, false, {0}, 1);
+    return relu ? at::relu(out) : out;
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
-  return shifted_products(x, weight, shifts, b, out_length);
+  return shifted_products(x, weight, shifts, b, out_length, relu);
+}
+
+at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
+                             const c10::optional<at::Tensor>& bias, int64_t padding,
+                             int64_t dilation) {
+  return convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/false);
+}
+
+at::Tensor conv1d_direct_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
+                                  const c10::optional<at::Tensor>& bias, int64_t padding,
+                                  int64_t dilation) {
+  return convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/true);
 }
 
 at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor& weight,
@@ -129,13 +146,14 @@ at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(padding - k * dilation);
-  return shifted_products(grad, weight.transpose(0, 1), shifts, at::Tensor(), length);
+  return shifted_products(grad, weight.transpose(0, 1), shifts, at::Tensor(), length, false);
 }
 
 }  // namespace
 
 TORCH_LIBRARY_IMPL(seqattr, CPU, m) {
   m.impl("conv1d_direct", &conv1d_direct_cpu);
+  m.impl("conv1d_direct_relu", &conv1d_direct_relu_cpu);
   m.impl("conv1d_direct_input_grad", &conv1d_direct_input_grad_cpu);
 }
 

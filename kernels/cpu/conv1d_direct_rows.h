@@ -18,7 +18,7 @@ constexpr int64_t kChannelBlock = 16;  // output channels per vector block
 
 // One sequence's output positions [begin, end), float32:
 //   out[o * out_stride + j] = (sum_k sum_c w[o, c, k] * x[((j - begin) + shifts[k]) * C + c])
-//                             + bias[o],
+//                             + bias[o]   (then relu, if asked),
 // each tap's sum over c (in order) added to the total in order of k, for every j.
 // Loops run a block of 16 output channels over every position before the next block, so a
 // block's weights (K·C·16 floats, 96 KB at 512 channels) stay in L2 while the window streams
@@ -36,6 +36,7 @@ struct Rows {
   int64_t out_channels;  // O
   const float* bias;     // (O,) or null
   int64_t begin, end;
+  bool relu;             // store max(sum, 0) (NaN stays NaN, as at::relu keeps it)
 };
 
 void rows_baseline(const Rows& rows);

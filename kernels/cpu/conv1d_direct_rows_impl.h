@@ -44,8 +44,9 @@ inline __attribute__((always_inline)) void tile(const Rows& r, int64_t j, int64_
   const int64_t count = r.out_channels - first < kChannelBlock ? r.out_channels - first : kChannelBlock;
   for (int p = 0; p < Positions; ++p) {
     for (int64_t v = 0; v < count; ++v) {
-      const float sum = total[p][v / 8][v % 8];
-      r.out[(first + v) * r.out_stride + j + p] = r.bias ? sum + r.bias[first + v] : sum;
+      const float total_v = total[p][v / 8][v % 8];
+      const float sum = r.bias ? total_v + r.bias[first + v] : total_v;
+      r.out[(first + v) * r.out_stride + j + p] = r.relu && sum < 0.0f ? 0.0f : sum;
     }
   }
 }

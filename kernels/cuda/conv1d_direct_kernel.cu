@@ -22,6 +22,12 @@ at::Tensor conv1d_direct_cuda(const at::Tensor& x, const at::Tensor& weight,
   return at::convolution(x, weight, bias, {1}, {padding}, {dilation}, false, {0}, 1);
 }
 
+at::Tensor conv1d_direct_relu_cuda(const at::Tensor& x, const at::Tensor& weight,
+                                   const c10::optional<at::Tensor>& bias, int64_t padding,
+                                   int64_t dilation) {
+  return at::relu(conv1d_direct_cuda(x, weight, bias, padding, dilation));
+}
+
 at::Tensor conv1d_direct_input_grad_cuda(const at::Tensor& grad, const at::Tensor& weight,
                                        int64_t length, int64_t padding, int64_t dilation) {
   TORCH_CHECK(grad.is_cuda(), "grad must be a CUDA tensor");
@@ -40,6 +46,7 @@ at::Tensor conv1d_direct_input_grad_cuda(const at::Tensor& grad, const at::Tenso
 
 TORCH_LIBRARY_IMPL(seqattr, CUDA, m) {
   m.impl("conv1d_direct", &conv1d_direct_cuda);
+  m.impl("conv1d_direct_relu", &conv1d_direct_relu_cuda);
   m.impl("conv1d_direct_input_grad", &conv1d_direct_input_grad_cuda);
 }
 

@@ -8,6 +8,9 @@ namespace seqattr::ops {
 TORCH_LIBRARY_FRAGMENT(seqattr, m) {
   m.def("conv1d_direct(Tensor x, Tensor weight, Tensor? bias, int padding, int dilation) -> Tensor");
   m.def(
+      "conv1d_direct_relu(Tensor x, Tensor weight, Tensor? bias, int padding, int dilation) -> "
+      "Tensor");
+  m.def(
       "conv1d_direct_input_grad(Tensor grad, Tensor weight, int length, int padding, int dilation) "
       "-> Tensor");
 }
@@ -17,6 +20,15 @@ at::Tensor conv1d_direct(const at::Tensor& x, const at::Tensor& weight,
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("seqattr::conv1d_direct", "")
                        .typed<decltype(conv1d_direct)>();
+  return op.call(x, weight, bias, padding, dilation);
+}
+
+at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
+                              const c10::optional<at::Tensor>& bias, int64_t padding,
+                              int64_t dilation) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("seqattr::conv1d_direct_relu", "")
+                       .typed<decltype(conv1d_direct_relu)>();
   return op.call(x, weight, bias, padding, dilation);
 }
 

@@ -64,4 +64,28 @@ int use_direct_convolutions(torch::jit::Graph& graph) {
   return static_cast<int>(found.size());
 }
 
+int fuse_convolution_relus(torch::jit::Graph& graph) {
+  static const auto conv = c10::Symbol::fromQualString("seqattr::conv1d_direct");
+  static const auto fused = c10::Symbol::fromQualString("seqattr::conv1d_direct_relu");
+  static const auto relu = c10::Symbol::fromQualString("aten::relu");
+  static const auto relu_ = c10::Symbol::fromQualString("aten::relu_");
+  std::vector<torch::jit::Node*> found;  // the relus
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (node->kind() != relu && node->kind() != relu_) continue;
+    torch::jit::Value* input = node->input(0);
+    if (input->node()->kind() == conv && input->uses().size() == 1) found.push_back(node);
+  }
+  for (torch::jit::Node* node : found) {
+    torch::jit::Node* convolution = node->input(0)->node();
+    torch::jit::WithInsertPoint guard(node);
+    std::vector<torch::jit::NamedValue> args(convolution->inputs().begin(), convolution->inputs().end());
+    torch::jit::Value* both = graph.insert(fused, args);
+    both->setType(node->output()->type());
+    node->output()->replaceAllUsesWith(both);
+    node->destroy();
+    convolution->destroy();
+  }
+  return static_cast<int>(found.size());
+}
+
 }  // namespace seqattr

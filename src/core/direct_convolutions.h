@@ -13,4 +13,10 @@ namespace seqattr {
 // many were replaced.
 int use_direct_convolutions(torch::jit::Graph& graph);
 
+// Replaces each seqattr::conv1d_direct whose only use is aten::relu (or relu_) by one
+// seqattr::conv1d_direct_relu: the same values and gradients (up to the sign of zeros), and one
+// pass over the activations fewer each way. Run after the graph's own rewrites that look for
+// relus (DeepLIFT's rules): it hides them. Returns how many were fused.
+int fuse_convolution_relus(torch::jit::Graph& graph);
+
 }  // namespace seqattr

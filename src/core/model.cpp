@@ -36,8 +36,10 @@ torch::jit::Module runnable(const torch::jit::Module& module, const std::string&
   try {
     auto forward = inlined_forward(module, Freezing::KeepAttributes);
     const int replaced = use_direct_convolutions(*forward.graph);
+    const int fused = fuse_convolution_relus(*forward.graph);
     log::debug("'" + path + "': " + std::to_string(replaced) +
-               " convolution(s) run as seqattr::conv1d_direct");
+               " convolution(s) run as seqattr::conv1d_direct, " + std::to_string(fused) +
+               " of them with their relu");
     if (replaced == 0) return module;
     return forward.module;
   } catch (const std::exception& e) {

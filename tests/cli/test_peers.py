@@ -70,7 +70,7 @@ class WithoutPeers(TempDirTest):
              "--shuffles", "2", "--ism-window", "4", "-r", "1", "--warmup", "0",
              "--json", out], capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("pip install --no-deps captum tangermeme", proc.stderr)
+        self.assertIn("pip install --no-deps captum==0.9.0 tangermeme==1.4.0", proc.stderr)
         with open(out) as f:
             rows = json.load(f)["rows"]
         self.assertEqual(sorted(r["method"] for r in rows),

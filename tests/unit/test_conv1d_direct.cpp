@@ -1,6 +1,7 @@
 // seqattr::conv1d_direct (kernels/ops/conv1d_direct.h) against LibTorch's convolution evaluated in
 // float64 on fresh random inputs, forward and backward; its independence from batching; the
-// graph rewrite that puts it in models (core/direct_convolutions.h); and seqattr::
+// graph rewrite that puts it in models (core/direct_convolutions.h), fused with a following
+// relu (conv1d_direct_relu); and seqattr::
 // relu_rescale_grad, the fused DeepLIFT rule through a ReLU, against the unfused rule.
 #include <ATen/Context.h>
 #include <gtest/gtest.h>
@@ -180,6 +181,44 @@ TEST_P(Conv1dDirectTest, CudaTwinMatchesCpu) {
   }
 }
 
+// conv1d_direct_relu is relu(conv1d_direct) fused: the same values, and through autograd the
+// same gradients as eager relu's backward gives (compared with torch::equal, bit for bit).
+TEST_P(Conv1dDirectTest, ReluFusedEqualsReluOfTheConvolution) {
+  torch::manual_seed(40);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    auto x1 = c.x.detach().clone().requires_grad_(), x2 = c.x.detach().clone().requires_grad_();
+    const auto fused = ops::conv1d_direct_relu(x1, c.weight, c.bias, s.padding, s.dilation);
+    const auto apart = torch::relu(ops::conv1d_direct(x2, c.weight, c.bias, s.padding, s.dilation));
+    EXPECT_TRUE(torch::equal(fused, apart));
+    EXPECT_GT((apart == 0).sum().item<int64_t>(), 0);  // the ReLU cut somewhere
+    const auto grad = torch::randn(apart.sizes(), c.x.options());
+    fused.backward(grad);
+    apart.backward(grad);
+    EXPECT_TRUE(torch::equal(x1.grad(), x2.grad()));
+    // Weight and bias gradients, where asked for, through the same mask.
+    auto w1 = c.weight.detach().clone().requires_grad_(), w2 = c.weight.detach().clone().requires_grad_();
+    ops::conv1d_direct_relu(c.x, w1, c.bias, s.padding, s.dilation).backward(grad);
+    torch::relu(ops::conv1d_direct(c.x, w2, c.bias, s.padding, s.dilation)).backward(grad);
+    EXPECT_TRUE(torch::equal(w1.grad(), w2.grad()));
+  }
+}
+
+TEST_P(Conv1dDirectTest, ReluFusedCudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(41);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto bias = c.bias.defined() ? c.bias.to(kCuda) : torch::Tensor();
+    const auto gpu = ops::conv1d_direct_relu(c.x.to(kCuda), c.weight.to(kCuda), bias, s.padding, s.dilation);
+    const auto exact = torch::relu(aten_conv64(c, s, {}, false).out);
+    const double factor = at::globalContext().allowTF32CuDNN() ? 2000 : 10;
+    const auto magnitude = aten_conv64(c, s, {}, true).out;
+    expect_close(gpu.cpu(), exact, GetParam() == torch::kFloat32 ? magnitude * factor : magnitude,
+                 GetParam());
+  }
+}
+
 TEST(Conv1dDirect, RejectsBadArguments) {
   const auto x = torch::randn({2, 4, 10});
   const auto w = torch::randn({8, 4, 3});
@@ -256,6 +295,37 @@ TEST(DirectConvolutions, ModelForwardFollowsTheSetting) {
   EXPECT_TRUE(torch::equal(aten, saved));
   EXPECT_LE((direct - saved).abs().max().item<double>(), 1e-5 * saved.abs().max().item<double>());
   EXPECT_EQ(convolution_kernels(), ConvolutionKernels::Direct);  // the scope put it back
+}
+
+// bpnet-lite's traced BPNet: each dilated layer's convolution feeds only its relu and is
+// fused with it; the first layer's too. Outputs and input gradients stay bit-identical.
+TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
+  torch::manual_seed(42);
+  auto original = torch::jit::load(source_path("tests/data/bpnetlite/bpnet.pt"));
+  original.eval();
+  auto plain = inlined_forward(original, Freezing::KeepAttributes);
+  auto fused = inlined_forward(original, Freezing::KeepAttributes);
+  use_direct_convolutions(*plain.graph);
+  const int convolutions = use_direct_convolutions(*fused.graph);
+  const int relus = count_kind(*fused.graph, "aten::relu");
+  const int fusions = fuse_convolution_relus(*fused.graph);
+  EXPECT_GT(fusions, 0);
+  EXPECT_EQ(count_kind(*fused.graph, "seqattr::conv1d_direct_relu"), fusions);
+  EXPECT_EQ(count_kind(*fused.graph, "seqattr::conv1d_direct"), convolutions - fusions);
+  EXPECT_EQ(count_kind(*fused.graph, "aten::relu"), relus - fusions);
+
+  const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
+  const auto run = [&](torch::jit::Module& module) {
+    auto input = x.clone().requires_grad_();
+    const auto outputs = output_tensors(module.forward({input}));
+    outputs.back().sum().backward();
+    return std::make_pair(outputs, input.grad());
+  };
+  const auto [want, want_grad] = run(plain.module);
+  const auto [got, got_grad] = run(fused.module);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << "output " << i;
+  EXPECT_TRUE(torch::equal(got_grad, want_grad));
 }
 
 TEST(DirectConvolutions, LeavesOtherConvolutionsAlone) {
