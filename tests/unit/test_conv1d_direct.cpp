@@ -158,24 +158,31 @@ TEST(Conv1dDirect, EqualInputsGiveEqualOutputs) {
   }
 }
 
+ConvCase on_cuda(const ConvCase& c) {
+  return {c.x.to(kCuda), c.weight.to(kCuda), c.bias.defined() ? c.bias.to(kCuda) : torch::Tensor()};
+}
+
+// The magnitude a CUDA result is held to: cuDNN's float32 convolutions round inputs to TF32
+// (11 bits) where LibTorch allows it, as it does by default: 2e-3 of the magnitude then, else
+// 10x the CPU's bound. float64 keeps the CPU's.
+torch::Tensor cuda_magnitude(const torch::Tensor& magnitude, torch::ScalarType dtype) {
+  const double factor = at::globalContext().allowTF32CuDNN() ? 2000 : 10;
+  return dtype == torch::kFloat32 ? magnitude * factor : magnitude;
+}
+
 TEST_P(Conv1dDirectTest, CudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   torch::manual_seed(34);
   for (const auto& s : shapes()) {
     const auto c = random_conv_case(s, GetParam());
-    const auto bias = c.bias.defined() ? c.bias.to(kCuda) : torch::Tensor();
-    const auto gpu = ops::conv1d_direct(c.x.to(kCuda), c.weight.to(kCuda), bias, s.padding, s.dilation);
+    const auto g = on_cuda(c);
+    const auto gpu = ops::conv1d_direct(g.x, g.weight, g.bias, s.padding, s.dilation);
     const auto grad = torch::randn(gpu.sizes(), c.x.options());
     const auto exact = aten_conv64(c, s, grad, false);
     const auto magnitude = aten_conv64(c, s, grad, true);
-    // cuDNN's float32 convolutions round inputs to TF32 (11 bits) where LibTorch allows it,
-    // as it does by default: 2e-3 of the magnitude then, else 10x the CPU's bound.
-    const double factor = at::globalContext().allowTF32CuDNN() ? 2000 : 10;
-    const auto scaled = [&](const torch::Tensor& m) {
-      return GetParam() == torch::kFloat32 ? m * factor : m;
-    };
+    const auto scaled = [&](const torch::Tensor& m) { return cuda_magnitude(m, GetParam()); };
     expect_close(gpu.cpu(), exact.out, scaled(magnitude.out), GetParam());
-    const auto gpu_grad = ops::conv1d_direct_input_grad(grad.to(kCuda), c.weight.to(kCuda), s.length,
+    const auto gpu_grad = ops::conv1d_direct_input_grad(grad.to(kCuda), g.weight, s.length,
                                                       s.padding, s.dilation);
     expect_close(gpu_grad.cpu(), exact.grad_x, scaled(magnitude.grad_x), GetParam());
   }
@@ -209,12 +216,10 @@ TEST_P(Conv1dDirectTest, ReluFusedCudaTwinMatchesCpu) {
   torch::manual_seed(41);
   for (const auto& s : shapes()) {
     const auto c = random_conv_case(s, GetParam());
-    const auto bias = c.bias.defined() ? c.bias.to(kCuda) : torch::Tensor();
-    const auto gpu = ops::conv1d_direct_relu(c.x.to(kCuda), c.weight.to(kCuda), bias, s.padding, s.dilation);
+    const auto g = on_cuda(c);
+    const auto gpu = ops::conv1d_direct_relu(g.x, g.weight, g.bias, s.padding, s.dilation);
     const auto exact = torch::relu(aten_conv64(c, s, {}, false).out);
-    const double factor = at::globalContext().allowTF32CuDNN() ? 2000 : 10;
-    const auto magnitude = aten_conv64(c, s, {}, true).out;
-    expect_close(gpu.cpu(), exact, GetParam() == torch::kFloat32 ? magnitude * factor : magnitude,
+    expect_close(gpu.cpu(), exact, cuda_magnitude(aten_conv64(c, s, {}, true).out, GetParam()),
                  GetParam());
   }
 }
