@@ -587,6 +587,15 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+// Two significant digits below 0.1, so a small but real fraction (a tiny model on one
+// thread) never prints as 0.00.
+std::string fraction(double value) {
+  if (value >= 0.1) return fixed(value, 2);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.2g", value);
+  return text;
+}
+
 std::string with_sd(double mean, double sd) {
   const double scale = si_scale(mean);
   return fixed(mean / scale, 2) + " ± " + fixed(sd / scale, 2) + si_prefix(scale);
@@ -611,7 +620,7 @@ std::string markdown_row(const BenchRow& r) {
       << with_sd(r.bases_per_second_mean, r.bases_per_second_sd) << " | "
       << si(r.method_flops_per_sequence) << " | "
       << (r.flops_per_second_mean < 0 ? "-" : with_sd(r.flops_per_second_mean, r.flops_per_second_sd))
-      << " | " << (r.gemm_fraction < 0 ? "-" : fixed(r.gemm_fraction, 2)) << " | "
+      << " | " << (r.gemm_fraction < 0 ? "-" : fraction(r.gemm_fraction)) << " | "
       << fixed(r.peak_rss_mib, 1) << " | "
       << (r.cuda_peak_mib < 0 ? "-" : fixed(r.cuda_peak_mib, 1)) << " |\n";
   return out.str();
