@@ -32,9 +32,11 @@ void save_convolution(AutogradContext* ctx, const at::Tensor& x, const at::Tenso
   ctx->save_for_backward({weight, parameter_grads ? x : at::Tensor(), output});
 }
 
-// `saved` is {weight, x (or undefined), output (or undefined)}.
+// `saved` is {weight, x (or undefined), output (or undefined)}. With `gate` (the relu output),
+// the gradient reaching the convolution is threshold_backward(grad, gate, 0): the input
+// gradient's kernel masks as it reads, parameter gradients take the masked tensor.
 tensor_list convolution_backward(AutogradContext* ctx, const tensor_list& saved,
-                                 const at::Tensor& grad) {
+                                 const at::Tensor& grad, const at::Tensor& gate) {
   const auto& weight = saved[0];
   const int64_t padding = ctx->saved_data["padding"].toInt();
   const int64_t dilation = ctx->saved_data["dilation"].toInt();
@@ -42,14 +44,16 @@ tensor_list convolution_backward(AutogradContext* ctx, const tensor_list& saved,
   at::Tensor grad_x, grad_weight, grad_bias;
   if (ctx->needs_input_grad(0)) {
     grad_x = conv1d_direct_input_grad(grad, weight, ctx->saved_data["length"].toInt(), padding,
-                                      dilation);
+                                      dilation, gate.defined() ? c10::optional<at::Tensor>(gate)
+                                                               : c10::nullopt);
   }
   const bool want_weight = ctx->needs_input_grad(1);
   const bool want_bias = bias_size >= 0 && ctx->needs_input_grad(2);
   if (want_weight || want_bias) {
     const auto bias_sizes = bias_size >= 0 ? c10::optional<at::IntArrayRef>(at::IntArrayRef(&bias_size, 1))
                                            : c10::nullopt;
-    auto parts = at::convolution_backward(grad, saved[1], weight, bias_sizes, {1}, {padding},
+    const auto passed = gate.defined() ? at::threshold_backward(grad, gate, 0) : grad;
+    auto parts = at::convolution_backward(passed, saved[1], weight, bias_sizes, {1}, {padding},
                                           {dilation}, false, {0}, 1,
                                           {false, want_weight, want_bias});
     grad_weight = std::get<1>(parts);
@@ -69,12 +73,12 @@ class Conv1dDirect : public torch::autograd::Function<Conv1dDirect> {
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    return convolution_backward(ctx, ctx->get_saved_variables(), grads[0]);
+    return convolution_backward(ctx, ctx->get_saved_variables(), grads[0], at::Tensor());
   }
 };
 
-// relu(conv): the output y is kept, and the gradient reaches the convolution as relu's own
-// backward passes it (threshold_backward(grad, y, 0): zero where y <= 0).
+// relu(conv): the output y is kept, and gates the gradient as relu's own backward would
+// (threshold_backward(grad, y, 0): zero where y <= 0).
 class Conv1dDirectRelu : public torch::autograd::Function<Conv1dDirectRelu> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
@@ -91,7 +95,7 @@ class Conv1dDirectRelu : public torch::autograd::Function<Conv1dDirectRelu> {
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
-    return convolution_backward(ctx, saved, at::threshold_backward(grads[0], saved[2], 0));
+    return convolution_backward(ctx, saved, grads[0], saved[2]);
   }
 };
 

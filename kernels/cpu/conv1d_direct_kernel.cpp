@@ -50,10 +50,12 @@ bool runs_direct(const at::Tensor& signal, int64_t out_channels) {
 }
 
 // taps: (O', C', K) float32, A_k = taps[:, :, k]; in (N, C', L_in); returns (N, O', L_out).
+// With `gate` (in's shape), in is read as zero where gate <= 0 (threshold_backward's rule).
 at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
                             const std::vector<int64_t>& shifts, const at::Tensor& bias,
-                            int64_t out_length, bool relu) {
+                            int64_t out_length, bool relu, const at::Tensor& gate) {
   const auto x = in.detach().contiguous();  // values only: the op's derivative is its own
+  const auto g = gate.defined() ? gate.detach().contiguous() : at::Tensor();
   const int64_t sequences = x.size(0), channels = x.size(1), in_length = x.size(2);
   const int64_t out_channels = taps.size(0), kernel = taps.size(2);
   auto out = at::empty({sequences, out_channels, out_length}, x.options());
@@ -74,6 +76,7 @@ at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
   const int64_t position_blocks = (out_length + kPositionBlock - 1) / kPositionBlock;
   const auto run_rows = use_avx2() ? &rows::rows_avx2 : &rows::rows_baseline;
   const float* xp = x.data_ptr<float>();
+  const float* gp = g.defined() ? g.data_ptr<float>() : nullptr;
   at::parallel_for(0, sequences * position_blocks, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> window;
     for (int64_t item = begin; item < end; ++item) {
@@ -87,7 +90,14 @@ at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
       const int64_t a = std::max<int64_t>(first, 0), z = std::min(in_length, first + width);
       for (int64_t c = 0; a < z && c < channels; ++c) {
         const float* row = xp + (n * channels + c) * in_length;
-        for (int64_t i = a; i < z; ++i) window[(i - first) * channels + c] = row[i];
+        if (gp) {
+          const float* open = gp + (n * channels + c) * in_length;
+          for (int64_t i = a; i < z; ++i) {
+            window[(i - first) * channels + c] = open[i] <= 0.0f ? 0.0f : row[i];
+          }
+        } else {
+          for (int64_t i = a; i < z; ++i) window[(i - first) * channels + c] = row[i];
+        }
       }
       run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
                 window_shifts.data(), out.data_ptr<float>() + n * out_channels * out_length,
@@ -116,7 +126,7 @@ at::Tensor convolution_cpu(const at::Tensor& x, const at::Tensor& weight,
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
-  return shifted_products(x, weight, shifts, b, out_length, relu);
+  return shifted_products(x, weight, shifts, b, out_length, relu, at::Tensor());
 }
 
 at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
@@ -132,21 +142,25 @@ at::Tensor conv1d_direct_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
 }
 
 at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor& weight,
-                                        int64_t length, int64_t padding, int64_t dilation) {
+                                        int64_t length, int64_t padding, int64_t dilation,
+                                        const c10::optional<at::Tensor>& gate) {
   check_conv1d_direct(grad, weight, /*is_grad=*/true, padding, dilation);
+  check_conv1d_direct_gate(grad, gate);
+  const auto open = gate.has_value() && gate->defined() ? gate->detach() : at::Tensor();
   const int64_t kernel = weight.size(2);
   TORCH_CHECK(grad.size(2) == conv1d_direct_output_length(length, kernel, padding, dilation),
               "conv1d_direct_input_grad: grad length ", grad.size(2), " does not match input length ",
               length);
   if (!runs_direct(grad, weight.size(1))) {
     const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());
-    return std::get<0>(at::convolution_backward(grad.detach(), input, weight.detach(), c10::nullopt,
+    const auto passed = open.defined() ? at::threshold_backward(grad.detach(), open, 0) : grad.detach();
+    return std::get<0>(at::convolution_backward(passed, input, weight.detach(), c10::nullopt,
                                                 {1}, {padding}, {dilation}, false, {0}, 1,
                                                 {true, false, false}));
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(padding - k * dilation);
-  return shifted_products(grad, weight.transpose(0, 1), shifts, at::Tensor(), length, false);
+  return shifted_products(grad, weight.transpose(0, 1), shifts, at::Tensor(), length, false, open);
 }
 
 }  // namespace

@@ -29,16 +29,19 @@ at::Tensor conv1d_direct_relu_cuda(const at::Tensor& x, const at::Tensor& weight
 }
 
 at::Tensor conv1d_direct_input_grad_cuda(const at::Tensor& grad, const at::Tensor& weight,
-                                       int64_t length, int64_t padding, int64_t dilation) {
+                                         int64_t length, int64_t padding, int64_t dilation,
+                                         const c10::optional<at::Tensor>& gate) {
   TORCH_CHECK(grad.is_cuda(), "grad must be a CUDA tensor");
   check_conv1d_direct(grad, weight, /*is_grad=*/true, padding, dilation);
+  check_conv1d_direct_gate(grad, gate);
   TORCH_CHECK(grad.size(2) == conv1d_direct_output_length(length, weight.size(2), padding, dilation),
               "conv1d_direct_input_grad: grad length ", grad.size(2), " does not match input length ",
               length);
   c10::cuda::CUDAGuard guard(grad.device());
   // The input's values do not enter its own gradient: an empty tensor of its shape suffices.
   const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());
-  return std::get<0>(at::convolution_backward(grad, input, weight, c10::nullopt, {1}, {padding},
+  const auto passed = gate.has_value() && gate->defined() ? at::threshold_backward(grad, *gate, 0) : grad;
+  return std::get<0>(at::convolution_backward(passed, input, weight, c10::nullopt, {1}, {padding},
                                               {dilation}, false, {0}, 1, {true, false, false}));
 }
 

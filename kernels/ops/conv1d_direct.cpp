@@ -11,8 +11,8 @@ TORCH_LIBRARY_FRAGMENT(seqattr, m) {
       "conv1d_direct_relu(Tensor x, Tensor weight, Tensor? bias, int padding, int dilation) -> "
       "Tensor");
   m.def(
-      "conv1d_direct_input_grad(Tensor grad, Tensor weight, int length, int padding, int dilation) "
-      "-> Tensor");
+      "conv1d_direct_input_grad(Tensor grad, Tensor weight, int length, int padding, int dilation, "
+      "Tensor? gate=None) -> Tensor");
 }
 
 at::Tensor conv1d_direct(const at::Tensor& x, const at::Tensor& weight,
@@ -33,11 +33,12 @@ at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
 }
 
 at::Tensor conv1d_direct_input_grad(const at::Tensor& grad, const at::Tensor& weight,
-                                  int64_t length, int64_t padding, int64_t dilation) {
+                                    int64_t length, int64_t padding, int64_t dilation,
+                                    const c10::optional<at::Tensor>& gate) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("seqattr::conv1d_direct_input_grad", "")
                        .typed<decltype(conv1d_direct_input_grad)>();
-  return op.call(grad, weight, length, padding, dilation);
+  return op.call(grad, weight, length, padding, dilation, gate);
 }
 
 }  // namespace seqattr::ops

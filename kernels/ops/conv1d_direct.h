@@ -20,17 +20,21 @@ at::Tensor conv1d_direct(const at::Tensor& x, const at::Tensor& weight,
                        const c10::optional<at::Tensor>& bias, int64_t padding, int64_t dilation);
 
 // relu(conv1d_direct(x, weight, bias, padding, dilation)) in one pass: the CPU kernel applies
-// the ReLU as it stores each sum (the same values as a separate relu). Its derivative masks the
-// incoming gradient where the output is not positive (relu's own backward, threshold_backward)
-// before conv1d_direct_input_grad. core/direct_convolutions.h fuses a convolution whose only use
+// the ReLU as it stores each sum (the same values as a separate relu). Its derivative is
+// conv1d_direct_input_grad gated by the output: the incoming gradient, zero where the output is
+// not positive, as relu's own backward (threshold_backward) passes it. core/direct_convolutions.h fuses a convolution whose only use
 // is a relu into it. The CUDA twin is cuDNN's convolution, then relu.
 at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
                               const c10::optional<at::Tensor>& bias, int64_t padding,
                               int64_t dilation);
 
 // The gradient of conv1d_direct with respect to x, for x of length `length`:
-//   grad_x[n, :, i] = sum_k weight[:, :, k]^T @ grad[n, :, i - k * dilation + padding].
+//   grad_x[n, :, i] = sum_k weight[:, :, k]^T @ g[n, :, i - k * dilation + padding],
+// g = grad, or with a gate (grad's shape: the relu output y of conv1d_direct_relu)
+// g = threshold_backward(grad, gate, 0), i.e. zero where gate <= 0 (NaN passes), the same
+// values: the CPU kernel masks as it reads grad, with no pass of its own.
 at::Tensor conv1d_direct_input_grad(const at::Tensor& grad, const at::Tensor& weight,
-                                  int64_t length, int64_t padding, int64_t dilation);
+                                    int64_t length, int64_t padding, int64_t dilation,
+                                    const c10::optional<at::Tensor>& gate = c10::nullopt);
 
 }  // namespace seqattr::ops

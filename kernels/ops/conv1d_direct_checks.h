@@ -24,4 +24,13 @@ inline void check_conv1d_direct(const at::Tensor& signal, const at::Tensor& weig
   TORCH_CHECK(padding >= 0 && dilation >= 1, "conv1d_direct: padding must be >= 0 and dilation >= 1");
 }
 
+// conv1d_direct_input_grad's optional gate: the relu output the gradient comes through.
+inline void check_conv1d_direct_gate(const at::Tensor& grad, const c10::optional<at::Tensor>& gate) {
+  if (!gate.has_value() || !gate->defined()) return;
+  TORCH_CHECK(gate->sizes() == grad.sizes(), "conv1d_direct_input_grad: gate ", gate->sizes(),
+              " must have grad's shape ", grad.sizes());
+  TORCH_CHECK(gate->scalar_type() == grad.scalar_type() && gate->device() == grad.device(),
+              "conv1d_direct_input_grad: gate must share grad's dtype and device");
+}
+
 }  // namespace seqattr::ops

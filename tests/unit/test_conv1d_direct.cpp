@@ -9,6 +9,8 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "core/direct_convolutions.h"
 #include "core/model.h"
 #include "core/model_graph.h"
@@ -211,6 +213,42 @@ TEST_P(Conv1dDirectTest, ReluFusedEqualsReluOfTheConvolution) {
   }
 }
 
+// The gated input gradient reads grad as threshold_backward(grad, gate, 0) would pass it: zero
+// where the gate is <= 0 (exact zeros included), grad where it is positive or NaN. Same bits.
+TEST_P(Conv1dDirectTest, GatedInputGradEqualsThresholdThenInputGrad) {
+  torch::manual_seed(42);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto out = ops::conv1d_direct(c.x, c.weight, c.bias, s.padding, s.dilation);
+    auto gate = torch::relu(out);
+    gate.view(-1)[0] = std::numeric_limits<double>::quiet_NaN();
+    const auto grad = torch::randn(out.sizes(), c.x.options());
+    const auto gated = ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding,
+                                                     s.dilation, gate);
+    const auto apart = ops::conv1d_direct_input_grad(torch::threshold_backward(grad, gate, 0),
+                                                     c.weight, s.length, s.padding, s.dilation);
+    EXPECT_TRUE(torch::equal(gated, apart)) << "kernel " << s.kernel << " dilation " << s.dilation;
+    EXPECT_FALSE(torch::equal(gated, ops::conv1d_direct_input_grad(grad, c.weight, s.length,
+                                                                   s.padding, s.dilation)));
+  }
+}
+
+TEST_P(Conv1dDirectTest, GatedInputGradCudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(43);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto gate = torch::relu(aten_conv64(c, s, {}, false).out).to(GetParam());
+    const auto grad = torch::randn(gate.sizes(), c.x.options());
+    const auto passed = torch::threshold_backward(grad, gate, 0);
+    const auto exact = aten_conv64(c, s, passed, false);
+    const auto magnitude = aten_conv64(c, s, passed, true);
+    const auto gpu = ops::conv1d_direct_input_grad(grad.to(kCuda), c.weight.to(kCuda), s.length,
+                                                   s.padding, s.dilation, gate.to(kCuda));
+    expect_close(gpu.cpu(), exact.grad_x, cuda_magnitude(magnitude.grad_x, GetParam()), GetParam());
+  }
+}
+
 TEST_P(Conv1dDirectTest, ReluFusedCudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   torch::manual_seed(41);
@@ -235,6 +273,12 @@ TEST(Conv1dDirect, RejectsBadArguments) {
   EXPECT_THROW(ops::conv1d_direct(x.to(torch::kLong), w.to(torch::kLong), {}, 1, 1), c10::Error);
   EXPECT_THROW(ops::conv1d_direct(x[0], w, {}, 1, 1), c10::Error);         // not (N, C, L)
   EXPECT_THROW(ops::conv1d_direct_input_grad(torch::randn({2, 8, 9}), w, 10, 1, 1), c10::Error);
+  const auto grad = torch::randn({2, 8, 10});
+  EXPECT_NO_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, grad.abs()));
+  EXPECT_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, torch::randn({2, 8, 9})),
+               c10::Error);  // gate not grad's shape
+  EXPECT_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, grad.to(torch::kFloat64)),
+               c10::Error);
 }
 
 // --- the graph rewrite ---------------------------------------------------------------------
