@@ -1,5 +1,7 @@
 // CPU reference for seqattr::conv1d_direct, conv1d_direct_relu (the same loops, storing
-// relu of each sum) and the input gradient; the CUDA twin must match them.
+// relu of each sum), conv1d_direct_relu_residual (adding the input to that as it stores) and
+// the input gradient (masking by a relu's output as it reads, adding an addend as it stores);
+// the CUDA twin must match them.
 //
 // Both are sums of shifted products on each sequence's (C, L) rows:
 //   out[n, :, j] = (sum_k A_k @ in[n, :, j + shift_k]) + bias   (in is zero outside [0, L_in))
@@ -19,6 +21,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/conv1d_direct_rows.h"
@@ -49,17 +53,33 @@ bool runs_direct(const at::Tensor& signal, int64_t out_channels) {
   return signal.scalar_type() == at::kFloat && out_channels >= kFewestChannels;
 }
 
-// taps: (O', C', K) float32, A_k = taps[:, :, k]; in (N, C', L_in); returns (N, O', L_out).
-// With `gate` (in's shape), in is read as zero where gate <= 0 (threshold_backward's rule).
-at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
-                            const std::vector<int64_t>& shifts, const at::Tensor& bias,
-                            int64_t out_length, bool relu, const at::Tensor& gate) {
+// What shifted_products does around its sums (each optional): how it reads its input, and
+// what it stores.
+struct Around {
+  at::Tensor gate;    // in's shape: in is read as zero where gate <= 0 (threshold_backward's rule)
+  at::Tensor bias;    // (O',): added to each sum
+  bool relu = false;  // value = max(sum + bias, 0)
+  at::Tensor addend;  // (N, O', L_out): the output is addend + value ...
+  bool keep_value = false;  // ... and value is returned as well
+};
+
+// taps: (O', C', K) float32, A_k = taps[:, :, k]; in (N, C', L_in). Returns (N, O', L_out):
+// the values, or addend + values with `around.addend`; and the values again where
+// `around.keep_value` (else undefined).
+std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const at::Tensor& taps,
+                                                   const std::vector<int64_t>& shifts,
+                                                   int64_t out_length, const Around& around) {
   const auto x = in.detach().contiguous();  // values only: the op's derivative is its own
-  const auto g = gate.defined() ? gate.detach().contiguous() : at::Tensor();
+  const auto g = around.gate.defined() ? around.gate.detach().contiguous() : at::Tensor();
+  const auto addend = around.addend.defined() ? around.addend.detach().contiguous() : at::Tensor();
+  const bool both = addend.defined() && around.keep_value;
   const int64_t sequences = x.size(0), channels = x.size(1), in_length = x.size(2);
   const int64_t out_channels = taps.size(0), kernel = taps.size(2);
   auto out = at::empty({sequences, out_channels, out_length}, x.options());
-  if (out.numel() == 0) return out;
+  auto added = both ? at::empty_like(out) : at::Tensor();
+  TORCH_INTERNAL_ASSERT(!addend.defined() || addend.sizes() == out.sizes());
+  const auto result = [&] { return both ? std::make_pair(added, out) : std::make_pair(out, at::Tensor()); };
+  if (out.numel() == 0) return result();
   // (O' blocks of 16, K, C', 16), zero past O'. Packed on every call: O'·C'·K floats against
   // N·L_out times as many multiply-adds (1e-5 of the work at 1 sequence of 2,114 bp), so no
   // cache that would have to follow the weights.
@@ -67,7 +87,7 @@ at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
   auto packed = at::zeros({blocks * rows::kChannelBlock, channels, kernel}, x.options());
   packed.narrow(0, 0, out_channels).copy_(taps.detach());
   packed = packed.view({blocks, rows::kChannelBlock, channels, kernel}).permute({0, 3, 2, 1}).contiguous();
-  const auto b = bias.defined() ? bias.detach().contiguous() : at::Tensor();
+  const auto b = around.bias.defined() ? around.bias.detach().contiguous() : at::Tensor();
 
   const auto [low, high] = std::minmax_element(shifts.begin(), shifts.end());
   const int64_t spread = *high - *low;
@@ -99,13 +119,24 @@ at::Tensor shifted_products(const at::Tensor& in, const at::Tensor& taps,
           for (int64_t i = a; i < z; ++i) window[(i - first) * channels + c] = row[i];
         }
       }
+      const int64_t rows_at = n * out_channels * out_length;
+      float* values = out.data_ptr<float>() + rows_at;
       run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
-                window_shifts.data(), out.data_ptr<float>() + n * out_channels * out_length,
-                out_length, out_channels, b.defined() ? b.data_ptr<float>() : nullptr, j0, j1,
-                relu});
+                window_shifts.data(), values, out_length, out_channels,
+                b.defined() ? b.data_ptr<float>() : nullptr, j0, j1, around.relu});
+      // The addend while the block's values are still in cache: a contiguous run per channel
+      // (the loops' own stores go down the channels, 16 rows at a time, and do not vectorize).
+      if (addend.defined()) {
+        const float* summand = addend.data_ptr<float>() + rows_at;
+        float* sums = both ? added.data_ptr<float>() + rows_at : values;
+        for (int64_t o = 0; o < out_channels; ++o) {
+          const int64_t row = o * out_length;
+          for (int64_t j = j0; j < j1; ++j) sums[row + j] = summand[row + j] + values[row + j];
+        }
+      }
     }
   });
-  return out;
+  return result();
 }
 
 // conv1d_direct, then relu when `relu`: fused into the store where the loops run, else
@@ -126,7 +157,10 @@ at::Tensor convolution_cpu(const at::Tensor& x, const at::Tensor& weight,
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
-  return shifted_products(x, weight, shifts, b, out_length, relu, at::Tensor());
+  Around around;
+  around.bias = b;
+  around.relu = relu;
+  return shifted_products(x, weight, shifts, out_length, around).first;
 }
 
 at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
@@ -141,26 +175,54 @@ at::Tensor conv1d_direct_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
   return convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/true);
 }
 
+// x + relu(conv(x)): the add at the store where the loops run and the shapes agree.
+std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual_cpu(
+    const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+    int64_t padding, int64_t dilation) {
+  const int64_t kernel = weight.size(2);
+  const bool keeps_shape = weight.dim() == 3 && x.dim() == 3 && weight.size(0) == x.size(1) &&
+                           conv1d_direct_output_length(x.size(2), kernel, padding, dilation) == x.size(2);
+  if (!keeps_shape || !runs_direct(x, weight.size(0))) {
+    const auto relu = convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/true);
+    return {at::add(x.detach(), relu), relu};
+  }
+  check_conv1d_direct(x, weight, /*is_grad=*/false, padding, dilation);
+  std::vector<int64_t> shifts;
+  for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
+  Around around;
+  around.bias = bias.has_value() && bias->defined() ? *bias : at::Tensor();
+  around.relu = true;
+  around.addend = x;
+  around.keep_value = true;
+  const auto [sum, relu] = shifted_products(x, weight, shifts, x.size(2), around);
+  return {sum, relu};
+}
+
 at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor& weight,
                                         int64_t length, int64_t padding, int64_t dilation,
-                                        const c10::optional<at::Tensor>& gate) {
+                                        const c10::optional<at::Tensor>& gate,
+                                        const c10::optional<at::Tensor>& addend) {
   check_conv1d_direct(grad, weight, /*is_grad=*/true, padding, dilation);
-  check_conv1d_direct_gate(grad, gate);
-  const auto open = gate.has_value() && gate->defined() ? gate->detach() : at::Tensor();
   const int64_t kernel = weight.size(2);
   TORCH_CHECK(grad.size(2) == conv1d_direct_output_length(length, kernel, padding, dilation),
               "conv1d_direct_input_grad: grad length ", grad.size(2), " does not match input length ",
               length);
+  check_conv1d_direct_grad_extras(grad, weight, length, gate, addend);
+  Around around;
+  if (given(gate)) around.gate = gate->detach();
+  if (given(addend)) around.addend = addend->detach();
   if (!runs_direct(grad, weight.size(1))) {
     const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());
-    const auto passed = open.defined() ? at::threshold_backward(grad.detach(), open, 0) : grad.detach();
-    return std::get<0>(at::convolution_backward(passed, input, weight.detach(), c10::nullopt,
-                                                {1}, {padding}, {dilation}, false, {0}, 1,
-                                                {true, false, false}));
+    const auto passed = around.gate.defined() ? at::threshold_backward(grad.detach(), around.gate, 0)
+                                              : grad.detach();
+    const auto products = std::get<0>(at::convolution_backward(
+        passed, input, weight.detach(), c10::nullopt, {1}, {padding}, {dilation}, false, {0}, 1,
+        {true, false, false}));
+    return around.addend.defined() ? at::add(around.addend, products) : products;
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(padding - k * dilation);
-  return shifted_products(grad, weight.transpose(0, 1), shifts, at::Tensor(), length, false, open);
+  return shifted_products(grad, weight.transpose(0, 1), shifts, length, around).first;
 }
 
 }  // namespace
@@ -168,6 +230,7 @@ at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor
 TORCH_LIBRARY_IMPL(seqattr, CPU, m) {
   m.impl("conv1d_direct", &conv1d_direct_cpu);
   m.impl("conv1d_direct_relu", &conv1d_direct_relu_cpu);
+  m.impl("conv1d_direct_relu_residual", &conv1d_direct_relu_residual_cpu);
   m.impl("conv1d_direct_input_grad", &conv1d_direct_input_grad_cpu);
 }
 

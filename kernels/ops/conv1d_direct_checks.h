@@ -24,13 +24,22 @@ inline void check_conv1d_direct(const at::Tensor& signal, const at::Tensor& weig
   TORCH_CHECK(padding >= 0 && dilation >= 1, "conv1d_direct: padding must be >= 0 and dilation >= 1");
 }
 
-// conv1d_direct_input_grad's optional gate: the relu output the gradient comes through.
-inline void check_conv1d_direct_gate(const at::Tensor& grad, const c10::optional<at::Tensor>& gate) {
-  if (!gate.has_value() || !gate->defined()) return;
-  TORCH_CHECK(gate->sizes() == grad.sizes(), "conv1d_direct_input_grad: gate ", gate->sizes(),
-              " must have grad's shape ", grad.sizes());
-  TORCH_CHECK(gate->scalar_type() == grad.scalar_type() && gate->device() == grad.device(),
-              "conv1d_direct_input_grad: gate must share grad's dtype and device");
+inline bool given(const c10::optional<at::Tensor>& t) { return t.has_value() && t->defined(); }
+
+// conv1d_direct_input_grad's optional gate (the relu output the gradient comes through, grad's
+// shape) and addend (x's shape).
+inline void check_conv1d_direct_grad_extras(const at::Tensor& grad, const at::Tensor& weight,
+                                            int64_t length, const c10::optional<at::Tensor>& gate,
+                                            const c10::optional<at::Tensor>& addend) {
+  const auto check = [&](const c10::optional<at::Tensor>& t, const char* name, at::IntArrayRef sizes) {
+    if (!given(t)) return;
+    TORCH_CHECK(t->sizes() == sizes, "conv1d_direct_input_grad: ", name, " ", t->sizes(),
+                " must be ", sizes);
+    TORCH_CHECK(t->scalar_type() == grad.scalar_type() && t->device() == grad.device(),
+                "conv1d_direct_input_grad: ", name, " must share grad's dtype and device");
+  };
+  check(gate, "gate", grad.sizes());
+  check(addend, "addend", {grad.size(0), weight.size(1), length});
 }
 
 }  // namespace seqattr::ops

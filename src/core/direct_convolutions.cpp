@@ -88,4 +88,50 @@ int fuse_convolution_relus(torch::jit::Graph& graph) {
   return static_cast<int>(found.size());
 }
 
+namespace {
+
+// Whether `node` is aten::add(Tensor, Tensor, alpha=1) (alpha a constant one).
+bool adds_with_unit_alpha(torch::jit::Node* node) {
+  static const auto add = c10::Symbol::fromQualString("aten::add");
+  if (node->kind() != add || node->inputs().size() != 3) return false;
+  if (node->schema().overload_name() != "Tensor") return false;
+  const auto alpha = torch::jit::toIValue(node->input(2));
+  return alpha && ((alpha->isInt() && alpha->toInt() == 1) ||
+                   (alpha->isDouble() && alpha->toDouble() == 1.0));
+}
+
+// The conv1d_direct_relu that `term` is the output of, used only by the add, whose input is
+// `other`; else null.
+torch::jit::Node* residual_convolution(torch::jit::Value* term, torch::jit::Value* other) {
+  static const auto conv_relu = c10::Symbol::fromQualString("seqattr::conv1d_direct_relu");
+  torch::jit::Node* node = term->node();
+  if (node->kind() != conv_relu || term->uses().size() != 1) return nullptr;
+  return node->input(0) == other ? node : nullptr;
+}
+
+}  // namespace
+
+int fuse_residual_relus(torch::jit::Graph& graph) {
+  static const auto fused = c10::Symbol::fromQualString("seqattr::conv1d_direct_relu_residual");
+  std::vector<std::pair<torch::jit::Node*, torch::jit::Node*>> found;  // (add, convolution)
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (!adds_with_unit_alpha(node)) continue;
+    torch::jit::Value* a = node->input(0);
+    torch::jit::Value* b = node->input(1);
+    torch::jit::Node* conv = residual_convolution(b, a);
+    if (!conv) conv = residual_convolution(a, b);
+    if (conv) found.emplace_back(node, conv);
+  }
+  for (const auto& [add, convolution] : found) {
+    torch::jit::Node* both = graph.create(fused, convolution->inputs(), 2);
+    both->insertBefore(add);
+    both->output(0)->setType(add->output()->type());
+    both->output(1)->setType(convolution->output()->type());
+    add->output()->replaceAllUsesWith(both->output(0));
+    add->destroy();
+    convolution->destroy();
+  }
+  return static_cast<int>(found.size());
+}
+
 }  // namespace seqattr

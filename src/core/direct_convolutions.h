@@ -19,4 +19,11 @@ int use_direct_convolutions(torch::jit::Graph& graph);
 // relus (DeepLIFT's rules): it hides them. Returns how many were fused.
 int fuse_convolution_relus(torch::jit::Graph& graph);
 
+// Replaces each aten::add(x, y) (alpha 1, either order) where y = seqattr::conv1d_direct_relu(x,
+// ...) is used only there, a residual layer, by seqattr::conv1d_direct_relu_residual: the same
+// values and gradients, bit for bit, with the add done as the convolution stores and the
+// gradients' sum as the input gradient stores. Run after fuse_convolution_relus. Returns how
+// many were fused.
+int fuse_residual_relus(torch::jit::Graph& graph);
+
 }  // namespace seqattr

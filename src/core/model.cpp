@@ -37,9 +37,11 @@ torch::jit::Module runnable(const torch::jit::Module& module, const std::string&
     auto forward = inlined_forward(module, Freezing::KeepAttributes);
     const int replaced = use_direct_convolutions(*forward.graph);
     const int fused = fuse_convolution_relus(*forward.graph);
+    const int residual = fuse_residual_relus(*forward.graph);
     log::debug("'" + path + "': " + std::to_string(replaced) +
                " convolution(s) run as seqattr::conv1d_direct, " + std::to_string(fused) +
-               " of them with their relu");
+               " of them with their relu, " + std::to_string(residual) +
+               " of those with their residual add");
     if (replaced == 0) return module;
     return forward.module;
   } catch (const std::exception& e) {

@@ -249,6 +249,89 @@ TEST_P(Conv1dDirectTest, GatedInputGradCudaTwinMatchesCpu) {
   }
 }
 
+// Residual layers, x + relu(conv(x)): same padding across position blocks and a dilation past
+// the input; fewer than 8 channels (LibTorch's convolution, then the add); and x of one
+// channel, which the add broadcasts.
+const std::vector<ConvShape>& residual_shapes() {
+  static const std::vector<ConvShape> list = {
+      {3, 16, 1100, 16, 3, 8, 8, true}, {2, 16, 700, 16, 3, 256, 256, false},
+      {2, 32, 1500, 32, 3, 4, 4, true}, {2, 4, 50, 4, 3, 1, 1, true},
+      {2, 1, 40, 8, 3, 1, 1, true}};
+  return list;
+}
+
+// conv1d_direct_relu_residual is aten::add(x, conv1d_direct_relu(x)) fused: the same values,
+// and through autograd the same gradients for x (the engine's sum of the two paths), weight
+// and bias, bit for bit.
+TEST_P(Conv1dDirectTest, ResidualFusedEqualsAddOfTheReluConvolution) {
+  torch::manual_seed(44);
+  for (const auto& s : residual_shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto parameters = [&] {
+      return std::make_pair(c.weight.detach().clone().requires_grad_(),
+                            c.bias.defined() ? c.bias.detach().clone().requires_grad_() : torch::Tensor());
+    };
+    auto x1 = c.x.detach().clone().requires_grad_(), x2 = c.x.detach().clone().requires_grad_();
+    auto [w1, b1] = parameters();
+    auto [w2, b2] = parameters();
+    const auto [fused, relu] = ops::conv1d_direct_relu_residual(x1, w1, b1, s.padding, s.dilation);
+    const auto term = ops::conv1d_direct_relu(x2, w2, b2, s.padding, s.dilation);
+    const auto apart = torch::add(x2, term);
+    EXPECT_TRUE(torch::equal(fused, apart)) << "channels " << s.channels << " dilation " << s.dilation;
+    EXPECT_TRUE(torch::equal(relu, term));
+    EXPECT_FALSE(relu.requires_grad());
+    const auto grad = torch::randn(apart.sizes(), c.x.options());
+    fused.backward(grad);
+    apart.backward(grad);
+    EXPECT_TRUE(torch::equal(x1.grad(), x2.grad())) << "channels " << s.channels;
+    EXPECT_TRUE(torch::equal(w1.grad(), w2.grad()));
+    if (b1.defined()) EXPECT_TRUE(torch::equal(b1.grad(), b2.grad()));
+  }
+}
+
+// The input gradient's addend is summed as aten::add(addend, gradient) would: same bits.
+TEST_P(Conv1dDirectTest, InputGradAddendEqualsAddAfter) {
+  torch::manual_seed(45);
+  for (const auto& s : shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto gate = torch::relu(ops::conv1d_direct(c.x, c.weight, c.bias, s.padding, s.dilation));
+    const auto grad = torch::randn(gate.sizes(), c.x.options());
+    const auto addend = torch::randn(c.x.sizes(), c.x.options());
+    const auto fused = ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding,
+                                                     s.dilation, gate, addend);
+    const auto apart = torch::add(
+        addend, ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding, s.dilation, gate));
+    EXPECT_TRUE(torch::equal(fused, apart)) << "kernel " << s.kernel << " dilation " << s.dilation;
+  }
+}
+
+TEST_P(Conv1dDirectTest, ResidualFusedCudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(46);
+  for (const auto& s : residual_shapes()) {
+    const auto c = random_conv_case(s, GetParam());
+    const auto g = on_cuda(c);
+    const auto [sum, relu] = ops::conv1d_direct_relu_residual(g.x, g.weight, g.bias, s.padding,
+                                                              s.dilation);
+    const auto exact = torch::relu(aten_conv64(c, s, {}, false).out);
+    const auto magnitude = cuda_magnitude(aten_conv64(c, s, {}, true).out, GetParam());
+    expect_close(relu.cpu(), exact, magnitude, GetParam());
+    const auto x64 = c.x.to(torch::kFloat64);
+    expect_close(sum.cpu(), x64 + exact, magnitude + x64.abs(), GetParam());
+    // The input gradient with an addend (what the residual passes x).
+    const auto grad = torch::randn(sum.sizes(), c.x.options());
+    const auto passed = torch::threshold_backward(grad, relu.cpu(), 0);
+    const auto want = at::sum_to(grad.to(torch::kFloat64), x64.sizes()) +
+                      aten_conv64(c, s, passed, false).grad_x;
+    const auto scale = at::sum_to(grad.to(torch::kFloat64).abs(), x64.sizes()) +
+                       cuda_magnitude(aten_conv64(c, s, passed, true).grad_x, GetParam());
+    const auto got = ops::conv1d_direct_input_grad(
+        passed.to(kCuda), g.weight, s.length, s.padding, s.dilation, c10::nullopt,
+        at::sum_to(grad, x64.sizes()).to(kCuda));
+    expect_close(got.cpu(), want, scale, GetParam());
+  }
+}
+
 TEST_P(Conv1dDirectTest, ReluFusedCudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   torch::manual_seed(41);
@@ -279,6 +362,11 @@ TEST(Conv1dDirect, RejectsBadArguments) {
                c10::Error);  // gate not grad's shape
   EXPECT_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, grad.to(torch::kFloat64)),
                c10::Error);
+  EXPECT_NO_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, {}, torch::randn({2, 4, 10})));
+  EXPECT_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, {}, torch::randn({2, 8, 10})),
+               c10::Error);  // addend not x's shape
+  EXPECT_THROW(ops::conv1d_direct_relu_residual(torch::randn({2, 4, 10}), w, {}, 1, 1),
+               c10::Error);  // 4 channels and 8 do not add
 }
 
 // --- the graph rewrite ---------------------------------------------------------------------
@@ -362,6 +450,16 @@ TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
   EXPECT_EQ(count_kind(*fused.graph, "seqattr::conv1d_direct_relu"), fusions);
   EXPECT_EQ(count_kind(*fused.graph, "seqattr::conv1d_direct"), convolutions - fusions);
   EXPECT_EQ(count_kind(*fused.graph, "aten::relu"), relus - fusions);
+  // Then each dilated layer's add of its input: all of them but the first layer's.
+  auto residual = inlined_forward(original, Freezing::KeepAttributes);
+  use_direct_convolutions(*residual.graph);
+  fuse_convolution_relus(*residual.graph);
+  const int adds = count_kind(*residual.graph, "aten::add");
+  const int layers = fuse_residual_relus(*residual.graph);
+  EXPECT_EQ(layers, fusions - 1);
+  EXPECT_EQ(count_kind(*residual.graph, "seqattr::conv1d_direct_relu_residual"), layers);
+  EXPECT_EQ(count_kind(*residual.graph, "seqattr::conv1d_direct_relu"), fusions - layers);
+  EXPECT_EQ(count_kind(*residual.graph, "aten::add"), adds - layers);
 
   const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
   const auto run = [&](torch::jit::Module& module) {
@@ -371,10 +469,38 @@ TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
     return std::make_pair(outputs, input.grad());
   };
   const auto [want, want_grad] = run(plain.module);
-  const auto [got, got_grad] = run(fused.module);
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << "output " << i;
-  EXPECT_TRUE(torch::equal(got_grad, want_grad));
+  for (auto* module : {&fused.module, &residual.module}) {
+    const auto [got, got_grad] = run(*module);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << "output " << i;
+    EXPECT_TRUE(torch::equal(got_grad, want_grad));
+  }
+}
+
+// Only an add of the convolution's own input, with alpha 1, to a relu-convolution used nowhere
+// else is a residual layer.
+TEST(DirectConvolutions, FusesOnlyResidualAdds) {
+  auto graph = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(R"IR(
+graph(%x : Tensor, %other : Tensor, %w : Tensor):
+  %none : NoneType = prim::Constant()
+  %p : int = prim::Constant[value=1]()
+  %one : int = prim::Constant[value=1]()
+  %two : int = prim::Constant[value=2]()
+  %y1 : Tensor = seqattr::conv1d_direct_relu(%x, %w, %none, %p, %p)
+  %a1 : Tensor = aten::add(%other, %y1, %one)
+  %y2 : Tensor = seqattr::conv1d_direct_relu(%x, %w, %none, %p, %p)
+  %a2 : Tensor = aten::add(%x, %y2, %two)
+  %y3 : Tensor = seqattr::conv1d_direct_relu(%x, %w, %none, %p, %p)
+  %a3 : Tensor = aten::add(%x, %y3, %one)
+  %y4 : Tensor = seqattr::conv1d_direct_relu(%x, %w, %none, %p, %p)
+  %a4 : Tensor = aten::add(%y4, %x, %one)
+  %out : (Tensor, Tensor, Tensor, Tensor, Tensor) = prim::TupleConstruct(%a1, %a2, %a3, %y3, %a4)
+  return (%out))IR",
+                      graph.get());
+  EXPECT_EQ(fuse_residual_relus(*graph), 1);  // %a4 only: %y3 is also returned
+  EXPECT_EQ(count_kind(*graph, "seqattr::conv1d_direct_relu_residual"), 1);
+  EXPECT_EQ(count_kind(*graph, "aten::add"), 3);
 }
 
 TEST(DirectConvolutions, LeavesOtherConvolutionsAlone) {
