@@ -38,6 +38,7 @@ torch::jit::Module runnable(const torch::jit::Module& module, const std::string&
     const int replaced = use_direct_convolutions(*forward.graph);
     const int fused = fuse_convolution_relus(*forward.graph);
     const int residual = fuse_residual_relus(*forward.graph);
+    drop_identity_slices(*forward.graph);
     log::debug("'" + path + "': " + std::to_string(replaced) +
                " convolution(s) run as seqattr::conv1d_direct, " + std::to_string(fused) +
                " of them with their relu, " + std::to_string(residual) +

@@ -62,6 +62,26 @@ int canonicalise_convolutions(torch::jit::Graph& graph) {
   return static_cast<int>(convolutions.size());
 }
 
+int drop_identity_slices(torch::jit::Graph& graph) {
+  static const auto slice = c10::Symbol::fromQualString("aten::slice");
+  const auto constant = [](torch::jit::Value* value) { return torch::jit::toIValue(value); };
+  std::vector<torch::jit::Node*> found;
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (node->kind() != slice || node->schema().overload_name() != "Tensor") continue;
+    const auto start = constant(node->namedInput("start"));
+    const auto end = constant(node->namedInput("end"));
+    const auto step = constant(node->namedInput("step"));
+    const bool from_start = start && (start->isNone() || (start->isInt() && start->toInt() == 0));
+    const bool to_end = end && (end->isNone() || (end->isInt() && end->toInt() == INT64_MAX));
+    if (from_start && to_end && step && step->isInt() && step->toInt() == 1) found.push_back(node);
+  }
+  for (torch::jit::Node* node : found) {
+    node->output()->replaceAllUsesWith(node->namedInput("self"));
+    node->destroy();
+  }
+  return static_cast<int>(found.size());
+}
+
 ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing) {
   ForwardGraph out;
   out.module = freezing == Freezing::Freeze ? torch::jit::freeze_module(module) : module.clone();

@@ -34,6 +34,12 @@ ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing
 // scripted model. Returns how many were rewritten.
 int canonicalise_convolutions(torch::jit::Graph& graph);
 
+// Removes each aten::slice that keeps its whole dimension (start 0 or None, end None or
+// INT64_MAX, step 1: traced models slice every leading dimension this way): the result is its
+// input (the same storage, sizes and strides). Their backward allocated a zero-filled
+// gradient and copied into it. Returns how many were removed.
+int drop_identity_slices(torch::jit::Graph& graph);
+
 // Whether a graph value is a tensor, or a list/tuple/optional holding tensors. Sizes, flags
 // and other scalars (even those read from an input tensor) are not.
 bool value_carries_tensors(const torch::jit::Value* value);

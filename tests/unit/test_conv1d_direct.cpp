@@ -460,6 +460,11 @@ TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
   EXPECT_EQ(count_kind(*residual.graph, "seqattr::conv1d_direct_relu_residual"), layers);
   EXPECT_EQ(count_kind(*residual.graph, "seqattr::conv1d_direct_relu"), fusions - layers);
   EXPECT_EQ(count_kind(*residual.graph, "aten::add"), adds - layers);
+  // And the trace's whole-dimension slices (the counts head's crop slices dims 0 and 1 whole).
+  const int slices = count_kind(*residual.graph, "aten::slice");
+  EXPECT_GE(drop_identity_slices(*residual.graph), 2);
+  EXPECT_GE(count_kind(*residual.graph, "aten::slice"), 1);
+  EXPECT_LT(count_kind(*residual.graph, "aten::slice"), slices);
 
   const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
   const auto run = [&](torch::jit::Module& module) {
@@ -475,6 +480,28 @@ TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
     for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << "output " << i;
     EXPECT_TRUE(torch::equal(got_grad, want_grad));
   }
+}
+
+TEST(ModelGraph, DropsOnlyWholeDimensionSlices) {
+  auto graph = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(R"IR(
+graph(%x : Tensor):
+  %none : NoneType = prim::Constant()
+  %zero : int = prim::Constant[value=0]()
+  %one : int = prim::Constant[value=1]()
+  %two : int = prim::Constant[value=2]()
+  %max : int = prim::Constant[value=9223372036854775807]()
+  %a : Tensor = aten::slice(%x, %zero, %zero, %max, %one)
+  %b : Tensor = aten::slice(%a, %one, %none, %none, %one)
+  %c : Tensor = aten::slice(%b, %two, %one, %max, %one)
+  %d : Tensor = aten::slice(%c, %two, %zero, %max, %two)
+  %e : Tensor = aten::slice(%d, %two, %zero, %two, %one)
+  return (%e))IR",
+                      graph.get());
+  EXPECT_EQ(drop_identity_slices(*graph), 2);
+  EXPECT_EQ(count_kind(*graph, "aten::slice"), 3);
+  const auto* first = graph->outputs()[0]->node()->input(0)->node()->input(0)->node();
+  EXPECT_EQ(first->input(0), graph->inputs()[0]);  // %c now slices %x itself
 }
 
 // Only an add of the convolution's own input, with alpha 1, to a relu-convolution used nowhere
