@@ -198,6 +198,30 @@ void conv1d_aten_input_grad(benchmark::State& state, torch::Device device) {
   convolution(state, device, ConvPass::AtenInputGrad);
 }
 
+// A BPNet profile head (64 -> 1 track, kernel 25, same padding): seqattr::conv1d_direct's
+// narrow loops (vectorized over positions) against LibTorch's convolution.
+void narrow_convolution(benchmark::State& state, torch::Device device, bool direct) {
+  const int64_t rows = state.range(0), kernel = 25;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto x = torch::randn({rows, kFilters, kLength}, f32);
+  const auto w = torch::randn({1, kFilters, kernel}, f32);
+  const auto b = torch::randn({1}, f32);
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(direct ? ops::conv1d_direct(x, w, b, kernel / 2, 1)
+                                    : torch::conv1d(x, w, b, 1, kernel / 2, 1));
+  });
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * kLength * kFilters * kernel,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void conv1d_direct_narrow(benchmark::State& state, torch::Device device) {
+  narrow_convolution(state, device, true);
+}
+void conv1d_aten_narrow(benchmark::State& state, torch::Device device) {
+  narrow_convolution(state, device, false);
+}
+
 // DeepLIFT's fused ReLU rule on a [inputs; references] batch at a 64-filter layer.
 void relu_rescale_grad(benchmark::State& state, torch::Device device) {
   const int64_t rows = state.range(0), inputs = sequences_of(rows);
@@ -229,6 +253,8 @@ void register_all(const torch::Device& device) {
       {"conv1d_direct_input_grad", conv1d_direct_input_grad},
       {"conv1d_aten", conv1d_aten},
       {"conv1d_aten_input_grad", conv1d_aten_input_grad},
+      {"conv1d_direct_narrow", conv1d_direct_narrow},
+      {"conv1d_aten_narrow", conv1d_aten_narrow},
   };
   for (const auto& [name, bench] : benches) {
     const std::string full_name = std::string(name) + "/" + (device.is_cuda() ? "cuda" : "cpu");

@@ -11,9 +11,10 @@
 // inputs give equal outputs at every position; the bias is added last, as LibTorch adds it
 // (added first, a large bias rounds away small differences between positions that max-pools
 // compare). Work items are (sequence, block of positions) of fixed size, so results do not
-// depend on batching or threads. float64, and layers with fewer than 8 output channels (a
-// profile head's single track: 16-channel blocks would be mostly padding), run LibTorch's own
-// convolution, which the op then is exactly.
+// depend on batching or threads. Layers with fewer than 8 output channels (a profile head's
+// single track, a first layer's input gradient: 16-channel blocks would be mostly padding)
+// run NarrowRows, vectorized over positions, the same order of sums. float64 runs LibTorch's
+// own convolution, which the op then is exactly.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -36,7 +37,6 @@ namespace rows = conv1d_direct_rows;
 
 // Output positions per work item.
 constexpr int64_t kPositionBlock = 512;
-constexpr int64_t kFewestChannels = 8;
 
 // AVX2 and FMA where the CPU has them, unless ATEN_CPU_CAPABILITY=default asks LibTorch for
 // its portable kernels (as the least-capable test runs do): then the portable loops too.
@@ -50,9 +50,7 @@ bool use_avx2() {
   return avx2;
 }
 
-bool runs_direct(const at::Tensor& signal, int64_t out_channels) {
-  return signal.scalar_type() == at::kFloat && out_channels >= kFewestChannels;
-}
+bool runs_direct(const at::Tensor& signal) { return signal.scalar_type() == at::kFloat; }
 
 // in[c * in_length + i], or 0 where gate[...] <= 0 (threshold_backward's rule: NaN passes).
 inline float gated(const float* in, const float* gate, int64_t at) {
@@ -105,6 +103,23 @@ void fill_window(std::vector<float>& window, const float* in, const float* gate,
   }
 }
 
+// Sets `window` to one sequence's input positions [first, first + width) as (C, stride) rows
+// (NarrowRows' layout), stride = width + pad zeros past the end, zero outside [0, L_in); gated
+// as fill_window.
+void fill_row_window(std::vector<float>& window, const float* in, const float* gate,
+                     int64_t channels, int64_t in_length, int64_t first, int64_t width,
+                     int64_t stride) {
+  window.resize(channels * stride);
+  const int64_t lo = std::clamp<int64_t>(-first, 0, width);
+  const int64_t hi = std::clamp<int64_t>(in_length - first, lo, width);
+  for (int64_t c = 0; c < channels; ++c) {
+    float* row = window.data() + c * stride;
+    std::fill(row, row + lo, 0.0f);
+    for (int64_t p = lo; p < hi; ++p) row[p] = gated(in, gate, c * in_length + first + p);
+    std::fill(row + hi, row + stride, 0.0f);
+  }
+}
+
 // What shifted_products does around its sums (each optional): how it reads its input, and
 // what it stores.
 struct Around {
@@ -132,13 +147,20 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
   TORCH_INTERNAL_ASSERT(!addend.defined() || addend.sizes() == out.sizes());
   const auto result = [&] { return both ? std::make_pair(added, out) : std::make_pair(out, at::Tensor()); };
   if (out.numel() == 0) return result();
+  // Few output channels run NarrowRows on (O', C', K) taps as they are; the others Rows on
   // (O' blocks of 16, K, C', 16), zero past O'. Packed on every call: O'·C'·K floats against
   // N·L_out times as many multiply-adds (1e-5 of the work at 1 sequence of 2,114 bp), so no
   // cache that would have to follow the weights.
-  const int64_t blocks = (out_channels + rows::kChannelBlock - 1) / rows::kChannelBlock;
-  auto packed = at::zeros({blocks * rows::kChannelBlock, channels, kernel}, x.options());
-  packed.narrow(0, 0, out_channels).copy_(taps.detach());
-  packed = packed.view({blocks, rows::kChannelBlock, channels, kernel}).permute({0, 3, 2, 1}).contiguous();
+  const bool narrow = out_channels < rows::kNarrowChannels;
+  at::Tensor packed;
+  if (narrow) {
+    packed = taps.detach().contiguous();
+  } else {
+    const int64_t blocks = (out_channels + rows::kChannelBlock - 1) / rows::kChannelBlock;
+    packed = at::zeros({blocks * rows::kChannelBlock, channels, kernel}, x.options());
+    packed.narrow(0, 0, out_channels).copy_(taps.detach());
+    packed = packed.view({blocks, rows::kChannelBlock, channels, kernel}).permute({0, 3, 2, 1}).contiguous();
+  }
   const auto b = around.bias.defined() ? around.bias.detach().contiguous() : at::Tensor();
 
   const auto [low, high] = std::minmax_element(shifts.begin(), shifts.end());
@@ -147,6 +169,7 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
   for (const int64_t s : shifts) window_shifts.push_back(s - *low);
   const int64_t position_blocks = (out_length + kPositionBlock - 1) / kPositionBlock;
   const auto run_rows = use_avx2() ? &rows::rows_avx2 : &rows::rows_baseline;
+  const auto run_narrow = use_avx2() ? &rows::narrow_rows_avx2 : &rows::narrow_rows_baseline;
   const float* xp = x.data_ptr<float>();
   const float* gp = g.defined() ? g.data_ptr<float>() : nullptr;
   at::parallel_for(0, sequences * position_blocks, 1, [&](int64_t begin, int64_t end) {
@@ -155,17 +178,28 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
       const int64_t n = item / position_blocks;
       const int64_t j0 = (item % position_blocks) * kPositionBlock;
       const int64_t j1 = std::min(out_length, j0 + kPositionBlock);
-      // The input positions [j0 + low, j1 + high) these outputs read, zero outside [0, L_in),
-      // channel-last: (width, C).
+      // The input positions [j0 + low, j1 + high) these outputs read, zero outside [0, L_in):
+      // channel-last (width, C) for Rows, rows for NarrowRows.
       const int64_t width = j1 - j0 + spread, first = j0 + *low;
       const int64_t sequence_at = n * channels * in_length;
-      fill_window(window, xp + sequence_at, gp ? gp + sequence_at : nullptr, channels, in_length,
-                  first, width);
+      const float* gate_rows = gp ? gp + sequence_at : nullptr;
       const int64_t rows_at = n * out_channels * out_length;
       float* values = out.data_ptr<float>() + rows_at;
-      run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
-                window_shifts.data(), values, out_length, out_channels,
-                b.defined() ? b.data_ptr<float>() : nullptr, j0, j1, around.relu});
+      const float* bias = b.defined() ? b.data_ptr<float>() : nullptr;
+      if (narrow) {
+        const int64_t span = rows::kNarrowSpan;
+        const int64_t stride = (j1 - j0 + span - 1) / span * span + spread;
+        fill_row_window(window, xp + sequence_at, gate_rows, channels, in_length, first, width,
+                        stride);
+        run_narrow({window.data(), stride, packed.data_ptr<float>(), kernel, channels,
+                    window_shifts.data(), values, out_length, out_channels, bias, j0, j1,
+                    around.relu});
+      } else {
+        fill_window(window, xp + sequence_at, gate_rows, channels, in_length, first, width);
+        run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
+                  window_shifts.data(), values, out_length, out_channels, bias, j0, j1,
+                  around.relu});
+      }
       // The addend while the block's values are still in cache: a contiguous run per channel
       // (the loops' own stores go down the channels, 16 rows at a time, and do not vectorize).
       if (addend.defined()) {
@@ -192,7 +226,7 @@ at::Tensor convolution_cpu(const at::Tensor& x, const at::Tensor& weight,
   TORCH_CHECK(out_length >= 1, "conv1d_direct: input length ", x.size(2), " is too short for kernel ",
               kernel, " with dilation ", dilation, " and padding ", padding);
   const auto b = bias.has_value() && bias->defined() ? *bias : at::Tensor();
-  if (!runs_direct(x, weight.size(0))) {
+  if (!runs_direct(x)) {
     auto out = at::convolution(x.detach(), weight.detach(), b.defined() ? b.detach() : b, {1},
                                {padding}, {dilation}, false, {0}, 1);
     return relu ? at::relu(out) : out;
@@ -224,7 +258,7 @@ std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual_cpu(
   const int64_t kernel = weight.size(2);
   const bool keeps_shape = weight.dim() == 3 && x.dim() == 3 && weight.size(0) == x.size(1) &&
                            conv1d_direct_output_length(x.size(2), kernel, padding, dilation) == x.size(2);
-  if (!keeps_shape || !runs_direct(x, weight.size(0))) {
+  if (!keeps_shape || !runs_direct(x)) {
     const auto relu = convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/true);
     return {at::add(x.detach(), relu), relu};
   }
@@ -253,7 +287,7 @@ at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor
   Around around;
   if (given(gate)) around.gate = gate->detach();
   if (given(addend)) around.addend = addend->detach();
-  if (!runs_direct(grad, weight.size(1))) {
+  if (!runs_direct(grad)) {
     const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());
     const auto passed = around.gate.defined() ? at::threshold_backward(grad.detach(), around.gate, 0)
                                               : grad.detach();

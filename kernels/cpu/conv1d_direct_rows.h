@@ -15,6 +15,8 @@
 namespace seqattr::ops::conv1d_direct_rows {
 
 constexpr int64_t kChannelBlock = 16;  // output channels per vector block
+constexpr int64_t kNarrowChannels = 8;  // fewer output channels than this: NarrowRows
+constexpr int64_t kNarrowSpan = 32;     // NarrowRows' positions per step
 
 // One sequence's output positions [begin, end), float32:
 //   out[o * out_stride + j] = (sum_k sum_c w[o, c, k] * x[((j - begin) + shifts[k]) * C + c])
@@ -41,5 +43,29 @@ struct Rows {
 
 void rows_baseline(const Rows& rows);
 void rows_avx2(const Rows& rows);  // only where the CPU has AVX2 and FMA
+
+// The same sums for layers of few output channels (a profile head's one track; the input
+// gradient of a first layer, 4 bases), where 16-channel vectors would be mostly padding:
+// vectorized over positions instead, 8 at a time, reading the input's rows as they lie.
+// Every position is the same sequence of operations on its own inputs, in Rows' order (each
+// tap's sum over c in order, the taps added in order, then the bias, then the relu).
+struct NarrowRows {
+  const float* x;        // (C, x_stride): input rows, zero outside the input; out position
+  int64_t x_stride;      //   j reads position (j - begin) + shifts[k] for tap k. Rows hold at
+                         //   least round_up(end - begin, kNarrowSpan) + max(shifts) positions
+  const float* weight;   // (O, C, K): w[o, c, k]
+  int64_t kernel;        // K
+  int64_t channels;      // C
+  const int64_t* shifts; // (K,), each >= 0
+  float* out;            // the sequence's (O, L_out) output
+  int64_t out_stride;    // L_out
+  int64_t out_channels;  // O
+  const float* bias;     // (O,) or null
+  int64_t begin, end;
+  bool relu;
+};
+
+void narrow_rows_baseline(const NarrowRows& rows);
+void narrow_rows_avx2(const NarrowRows& rows);  // only where the CPU has AVX2 and FMA
 
 }  // namespace seqattr::ops::conv1d_direct_rows

@@ -63,7 +63,52 @@ inline __attribute__((always_inline)) void tile(const Rows& r, int64_t j, int64_
   }
 }
 
+// NarrowRows: 4 vectors of 8 positions at a time (4 tap sums, 4 totals, the weight: 9 of 16
+// registers), each vector its own chain.
+constexpr int kNarrowVectors = 4;
+static_assert(8 * kNarrowVectors == kNarrowSpan, "NarrowRows' step");
+
+// Output channel o at the 8 * kNarrowVectors positions from j, into `sums` (relu and bias
+// applied).
+inline void narrow_tile(const NarrowRows& r, int64_t o, int64_t j, float* sums) {
+  Lanes8 total[kNarrowVectors] = {};
+  for (int64_t k = 0; k < r.kernel; ++k) {
+    Lanes8 acc[kNarrowVectors] = {};
+    const float* xk = r.x + (j - r.begin) + r.shifts[k];
+    const float* wk = r.weight + o * r.channels * r.kernel + k;
+    for (int64_t c = 0; c < r.channels; ++c) {
+      const float w = wk[c * r.kernel];
+      const float* xc = xk + c * r.x_stride;
+      for (int t = 0; t < kNarrowVectors; ++t) {
+        Lanes8 v;
+        __builtin_memcpy(&v, xc + 8 * t, sizeof v);
+        acc[t] += w * v;
+      }
+    }
+    for (int t = 0; t < kNarrowVectors; ++t) total[t] += acc[t];
+  }
+  const Lanes8 zero = {};
+  for (int t = 0; t < kNarrowVectors; ++t) {
+    Lanes8 sum = r.bias ? total[t] + r.bias[o] : total[t];
+    if (r.relu) sum = sum < zero ? zero : sum;
+    __builtin_memcpy(sums + 8 * t, &sum, sizeof sum);
+  }
+}
+
 }  // namespace
+
+void SEQATTR_CONV1D_NARROW_ENTRY(const NarrowRows& r) {
+  constexpr int64_t span = kNarrowSpan;
+  float sums[span];
+  for (int64_t o = 0; o < r.out_channels; ++o) {
+    float* row = r.out + o * r.out_stride;
+    for (int64_t j = r.begin; j < r.end; j += span) {
+      narrow_tile(r, o, j, sums);
+      const int64_t count = r.end - j < span ? r.end - j : span;
+      for (int64_t p = 0; p < count; ++p) row[j + p] = sums[p];
+    }
+  }
+}
 
 void SEQATTR_CONV1D_ROWS_ENTRY(const Rows& r) {
   const int64_t blocks = (r.out_channels + kChannelBlock - 1) / kChannelBlock;

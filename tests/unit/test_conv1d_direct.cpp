@@ -250,7 +250,7 @@ TEST_P(Conv1dDirectTest, GatedInputGradCudaTwinMatchesCpu) {
 }
 
 // Residual layers, x + relu(conv(x)): same padding across position blocks and a dilation past
-// the input; fewer than 8 channels (LibTorch's convolution, then the add); and x of one
+// the input; fewer than 8 channels (the narrow loops, vectorized over positions); and x of one
 // channel, which the add broadcasts.
 const std::vector<ConvShape>& residual_shapes() {
   static const std::vector<ConvShape> list = {
