@@ -1,7 +1,7 @@
 // CPU reference for seqattr::conv1d_direct, conv1d_direct_relu (the same loops, storing
-// relu of each sum), conv1d_direct_relu_residual (adding the input to that as it stores) and
-// the input gradient (masking by a relu's output as it reads, adding an addend as it stores);
-// the CUDA twin must match them.
+// relu of each sum), conv1d_direct_relu_residual (adding the input to each block of that just
+// stored) and the input gradient (masked by a relu's output as it is read, an addend added to
+// each block stored); the CUDA twin must match them.
 //
 // Both are sums of shifted products on each sequence's (C, L) rows:
 //   out[n, :, j] = (sum_k A_k @ in[n, :, j + shift_k]) + bias   (in is zero outside [0, L_in))
@@ -50,6 +50,7 @@ bool use_avx2() {
   return avx2;
 }
 
+// float32 runs this file's loops; float64 LibTorch's convolution.
 bool runs_direct(const at::Tensor& signal) { return signal.scalar_type() == at::kFloat; }
 
 // in[c * in_length + i], or 0 where gate[...] <= 0 (threshold_backward's rule: NaN passes).
@@ -65,7 +66,10 @@ inline void transpose4(const float* in, const float* gate, int64_t in_length, fl
   __m128 rows[4];
   for (int q = 0; q < 4; ++q) {
     rows[q] = _mm_loadu_ps(in + q * in_length);
-    if (gate) rows[q] = _mm_andnot_ps(_mm_cmple_ps(_mm_loadu_ps(gate + q * in_length), _mm_setzero_ps()), rows[q]);
+    if (gate) {
+      const __m128 closed = _mm_cmple_ps(_mm_loadu_ps(gate + q * in_length), _mm_setzero_ps());
+      rows[q] = _mm_andnot_ps(closed, rows[q]);
+    }
   }
   _MM_TRANSPOSE4_PS(rows[0], rows[1], rows[2], rows[3]);
   for (int k = 0; k < 4; ++k) _mm_storeu_ps(out + k * channels, rows[k]);

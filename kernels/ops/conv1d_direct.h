@@ -22,9 +22,10 @@ at::Tensor conv1d_direct(const at::Tensor& x, const at::Tensor& weight,
 
 // relu(conv1d_direct(x, weight, bias, padding, dilation)) in one pass: the CPU kernel applies
 // the ReLU as it stores each sum (the same values as a separate relu). Its derivative is
-// conv1d_direct_input_grad gated by the output: the incoming gradient, zero where the output is
-// not positive, as relu's own backward (threshold_backward) passes it. core/direct_convolutions.h fuses a convolution whose only use
-// is a relu into it. The CUDA twin is cuDNN's convolution, then relu.
+// conv1d_direct_input_grad gated by the output: the incoming gradient, zero where the output
+// is not positive, as relu's own backward (threshold_backward) passes it.
+// core/direct_convolutions.h fuses a convolution whose only use is a relu into it. The CUDA
+// twin is cuDNN's convolution, then relu.
 at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
                               const c10::optional<at::Tensor>& bias, int64_t padding,
                               int64_t dilation);
@@ -32,8 +33,8 @@ at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
 // x + relu(conv1d_direct(x, weight, bias, padding, dilation)), a residual layer (bpnet-lite's
 // and chrombpnet's dilated layers), and the relu term alone: returns (sum, relu). Where the
 // convolution keeps x's shape (same padding, as many output channels as input) the CPU kernel
-// adds x as it stores each value, with the same roundings as the separate add; otherwise
-// x + relu(...) broadcasts as aten::add does. core/direct_convolutions.h fuses an add of a
+// adds x to each block of 512 positions just stored (in cache), the same roundings as the
+// separate add; otherwise x + relu(...) broadcasts as aten::add does. core/direct_convolutions.h fuses an add of a
 // conv1d_direct_relu's input to its output into it. Its derivative with respect to x is the
 // residual's gradient plus the convolution's, summed by conv1d_direct_input_grad's addend;
 // the relu output is not differentiable (the rewrite leaves it unused).

@@ -11,8 +11,10 @@ from seqattr_cli import BIN, TempDirTest, data
 class ProgressBar(TempDirTest):
     def run_with_stderr_on_terminal(self, *extra):
         fasta = self.write("many.fa", "".join(f">s{i}\n{'ACGT' * 40}\n" for i in range(80)))
+        # The bar waits 2 s before it draws: 48,000 model rows take about 8 s here (150 steps,
+        # 2 s, finished before the bar once the convolutions got faster).
         args = [BIN, "attribute", "--model", data("mini_bpnet.pt"), "--fasta", fasta,
-                "--method", "integrated_gradients", "--n-steps", "150", "--batch-size", "16",
+                "--method", "integrated_gradients", "--n-steps", "600", "--batch-size", "16",
                 "--threads", "1", "--output", self.path("out.h5"), *extra]
         master, slave = pty.openpty()
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
