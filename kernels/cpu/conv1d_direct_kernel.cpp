@@ -75,6 +75,12 @@ inline void transpose4(const float* in, const float* gate, int64_t in_length, fl
   for (int k = 0; k < 4; ++k) _mm_storeu_ps(out + k * channels, rows[k]);
 }
 
+// The part [lo, hi) of a window's positions [first, first + width) inside [0, in_length).
+std::pair<int64_t, int64_t> inside(int64_t first, int64_t width, int64_t in_length) {
+  const int64_t lo = std::clamp<int64_t>(-first, 0, width);
+  return {lo, std::clamp<int64_t>(in_length - first, lo, width)};
+}
+
 // Sets `window` to one sequence's input positions [first, first + width), channel-last
 // (width, C), zero outside [0, L_in); with `gate` (the input's shape), zero where gate <= 0.
 // `in` and `gate` point at the sequence's (C, L_in) rows. 4 x 4 blocks go through SSE
@@ -83,8 +89,7 @@ inline void transpose4(const float* in, const float* gate, int64_t in_length, fl
 void fill_window(std::vector<float>& window, const float* in, const float* gate, int64_t channels,
                  int64_t in_length, int64_t first, int64_t width) {
   window.resize(channels * width);
-  const int64_t lo = std::clamp<int64_t>(-first, 0, width);
-  const int64_t hi = std::clamp<int64_t>(in_length - first, lo, width);
+  const auto [lo, hi] = inside(first, width, in_length);
   std::fill(window.begin(), window.begin() + lo * channels, 0.0f);
   std::fill(window.begin() + hi * channels, window.end(), 0.0f);
   const int64_t c4 = channels - channels % 4, p4 = lo + (hi - lo) - (hi - lo) % 4;
@@ -114,8 +119,7 @@ void fill_row_window(std::vector<float>& window, const float* in, const float* g
                      int64_t channels, int64_t in_length, int64_t first, int64_t width,
                      int64_t stride) {
   window.resize(channels * stride);
-  const int64_t lo = std::clamp<int64_t>(-first, 0, width);
-  const int64_t hi = std::clamp<int64_t>(in_length - first, lo, width);
+  const auto [lo, hi] = inside(first, width, in_length);
   for (int64_t c = 0; c < channels; ++c) {
     float* row = window.data() + c * stride;
     std::fill(row, row + lo, 0.0f);
@@ -219,62 +223,58 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
   return result();
 }
 
-// conv1d_direct, then relu when `relu`: fused into the store where the loops run, else
-// LibTorch's relu after its convolution.
-at::Tensor convolution_cpu(const at::Tensor& x, const at::Tensor& weight,
-                           const c10::optional<at::Tensor>& bias, int64_t padding,
-                           int64_t dilation, bool relu) {
+// The forward ops' one path: conv1d_direct, with `relu` (the ReLU at the store), and with
+// `residual` x + relu(...) as well (returned first, the relu term second). float64 runs
+// LibTorch's convolution, relu and add; so does a residual whose add broadcasts (the
+// convolution changes x's shape), which the loops' per-block add cannot.
+std::pair<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x, const at::Tensor& weight,
+                                              const c10::optional<at::Tensor>& bias,
+                                              int64_t padding, int64_t dilation, bool relu,
+                                              bool residual) {
   check_conv1d_direct(x, weight, /*is_grad=*/false, padding, dilation);
   const int64_t kernel = weight.size(2);
   const int64_t out_length = conv1d_direct_output_length(x.size(2), kernel, padding, dilation);
   TORCH_CHECK(out_length >= 1, "conv1d_direct: input length ", x.size(2), " is too short for kernel ",
               kernel, " with dilation ", dilation, " and padding ", padding);
-  const auto b = bias.has_value() && bias->defined() ? *bias : at::Tensor();
+  const auto b = bias.has_value() && bias->defined() ? bias->detach() : at::Tensor();
+  const auto with_residual = [&](const at::Tensor& term) {
+    return residual ? std::make_pair(at::add(x.detach(), term), term) : std::make_pair(term, at::Tensor());
+  };
   if (!runs_direct(x)) {
-    auto out = at::convolution(x.detach(), weight.detach(), b.defined() ? b.detach() : b, {1},
-                               {padding}, {dilation}, false, {0}, 1);
-    return relu ? at::relu(out) : out;
+    const auto out = at::convolution(x.detach(), weight.detach(), b, {1}, {padding}, {dilation},
+                                     false, {0}, 1);
+    return with_residual(relu ? at::relu(out) : out);
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
   Around around;
   around.bias = b;
   around.relu = relu;
-  return shifted_products(x, weight, shifts, out_length, around).first;
+  const bool keeps_shape = weight.size(0) == x.size(1) && out_length == x.size(2);
+  if (residual && keeps_shape) {
+    around.addend = x;
+    around.keep_value = true;
+    return shifted_products(x, weight, shifts, out_length, around);
+  }
+  return with_residual(shifted_products(x, weight, shifts, out_length, around).first);
 }
 
 at::Tensor conv1d_direct_cpu(const at::Tensor& x, const at::Tensor& weight,
                              const c10::optional<at::Tensor>& bias, int64_t padding,
                              int64_t dilation) {
-  return convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/false);
+  return forward_cpu(x, weight, bias, padding, dilation, /*relu=*/false, /*residual=*/false).first;
 }
 
 at::Tensor conv1d_direct_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
                                   const c10::optional<at::Tensor>& bias, int64_t padding,
                                   int64_t dilation) {
-  return convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/true);
+  return forward_cpu(x, weight, bias, padding, dilation, /*relu=*/true, /*residual=*/false).first;
 }
 
-// x + relu(conv(x)): the add at the store where the loops run and the shapes agree.
 std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual_cpu(
     const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
     int64_t padding, int64_t dilation) {
-  const int64_t kernel = weight.size(2);
-  const bool keeps_shape = weight.dim() == 3 && x.dim() == 3 && weight.size(0) == x.size(1) &&
-                           conv1d_direct_output_length(x.size(2), kernel, padding, dilation) == x.size(2);
-  if (!keeps_shape || !runs_direct(x)) {
-    const auto relu = convolution_cpu(x, weight, bias, padding, dilation, /*relu=*/true);
-    return {at::add(x.detach(), relu), relu};
-  }
-  check_conv1d_direct(x, weight, /*is_grad=*/false, padding, dilation);
-  std::vector<int64_t> shifts;
-  for (int64_t k = 0; k < kernel; ++k) shifts.push_back(k * dilation - padding);
-  Around around;
-  around.bias = bias.has_value() && bias->defined() ? *bias : at::Tensor();
-  around.relu = true;
-  around.addend = x;
-  around.keep_value = true;
-  const auto [sum, relu] = shifted_products(x, weight, shifts, x.size(2), around);
+  const auto [sum, relu] = forward_cpu(x, weight, bias, padding, dilation, true, true);
   return {sum, relu};
 }
 

@@ -21,8 +21,8 @@ int fuse_convolution_relus(torch::jit::Graph& graph);
 
 // Replaces each aten::add(x, y) (alpha 1, either order) where y = seqattr::conv1d_direct_relu(x,
 // ...) is used only there, a residual layer, by seqattr::conv1d_direct_relu_residual: the same
-// values and gradients, bit for bit, with the add done as the convolution stores and the
-// gradients' sum as the input gradient stores. Run after fuse_convolution_relus. Returns how
+// values and gradients, bit for bit, with the add done on each block the convolution has just
+// stored, and the gradients' sum on each block the input gradient has. Run after fuse_convolution_relus. Returns how
 // many were fused.
 int fuse_residual_relus(torch::jit::Graph& graph);
 

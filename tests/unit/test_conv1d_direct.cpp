@@ -164,6 +164,17 @@ ConvCase on_cuda(const ConvCase& c) {
   return {c.x.to(kCuda), c.weight.to(kCuda), c.bias.defined() ? c.bias.to(kCuda) : torch::Tensor()};
 }
 
+// Calls check(shape, case, the case on the GPU) on a fresh random case of each shape, seeded.
+template <typename Check>
+void for_each_cuda_case(const std::vector<ConvShape>& list, torch::ScalarType dtype,
+                        uint64_t seed, const Check& check) {
+  torch::manual_seed(seed);
+  for (const auto& s : list) {
+    const auto c = random_conv_case(s, dtype);
+    check(s, c, on_cuda(c));
+  }
+}
+
 // The magnitude a CUDA result is held to: cuDNN's float32 convolutions round inputs to TF32
 // (11 bits) where LibTorch allows it, as it does by default: 2e-3 of the magnitude then, else
 // 10x the CPU's bound. float64 keeps the CPU's.
@@ -174,10 +185,7 @@ torch::Tensor cuda_magnitude(const torch::Tensor& magnitude, torch::ScalarType d
 
 TEST_P(Conv1dDirectTest, CudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  torch::manual_seed(34);
-  for (const auto& s : shapes()) {
-    const auto c = random_conv_case(s, GetParam());
-    const auto g = on_cuda(c);
+  const auto check = [&](const ConvShape& s, const ConvCase& c, const ConvCase& g) {
     const auto gpu = ops::conv1d_direct(g.x, g.weight, g.bias, s.padding, s.dilation);
     const auto grad = torch::randn(gpu.sizes(), c.x.options());
     const auto exact = aten_conv64(c, s, grad, false);
@@ -185,9 +193,10 @@ TEST_P(Conv1dDirectTest, CudaTwinMatchesCpu) {
     const auto scaled = [&](const torch::Tensor& m) { return cuda_magnitude(m, GetParam()); };
     expect_close(gpu.cpu(), exact.out, scaled(magnitude.out), GetParam());
     const auto gpu_grad = ops::conv1d_direct_input_grad(grad.to(kCuda), g.weight, s.length,
-                                                      s.padding, s.dilation);
+                                                        s.padding, s.dilation);
     expect_close(gpu_grad.cpu(), exact.grad_x, scaled(magnitude.grad_x), GetParam());
-  }
+  };
+  for_each_cuda_case(shapes(), GetParam(), 34, check);
 }
 
 // conv1d_direct_relu is relu(conv1d_direct) fused: the same values, and through autograd the
@@ -235,18 +244,17 @@ TEST_P(Conv1dDirectTest, GatedInputGradEqualsThresholdThenInputGrad) {
 
 TEST_P(Conv1dDirectTest, GatedInputGradCudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  torch::manual_seed(43);
-  for (const auto& s : shapes()) {
-    const auto c = random_conv_case(s, GetParam());
+  const auto check = [&](const ConvShape& s, const ConvCase& c, const ConvCase& g) {
     const auto gate = torch::relu(aten_conv64(c, s, {}, false).out).to(GetParam());
     const auto grad = torch::randn(gate.sizes(), c.x.options());
     const auto passed = torch::threshold_backward(grad, gate, 0);
     const auto exact = aten_conv64(c, s, passed, false);
     const auto magnitude = aten_conv64(c, s, passed, true);
-    const auto gpu = ops::conv1d_direct_input_grad(grad.to(kCuda), c.weight.to(kCuda), s.length,
+    const auto gpu = ops::conv1d_direct_input_grad(grad.to(kCuda), g.weight, s.length,
                                                    s.padding, s.dilation, gate.to(kCuda));
     expect_close(gpu.cpu(), exact.grad_x, cuda_magnitude(magnitude.grad_x, GetParam()), GetParam());
-  }
+  };
+  for_each_cuda_case(shapes(), GetParam(), 43, check);
 }
 
 // Residual layers, x + relu(conv(x)): same padding across position blocks and a dilation past
@@ -307,10 +315,7 @@ TEST_P(Conv1dDirectTest, InputGradAddendEqualsAddAfter) {
 
 TEST_P(Conv1dDirectTest, ResidualFusedCudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  torch::manual_seed(46);
-  for (const auto& s : residual_shapes()) {
-    const auto c = random_conv_case(s, GetParam());
-    const auto g = on_cuda(c);
+  const auto check = [&](const ConvShape& s, const ConvCase& c, const ConvCase& g) {
     const auto [sum, relu] = ops::conv1d_direct_relu_residual(g.x, g.weight, g.bias, s.padding,
                                                               s.dilation);
     const auto exact = torch::relu(aten_conv64(c, s, {}, false).out);
@@ -329,20 +334,19 @@ TEST_P(Conv1dDirectTest, ResidualFusedCudaTwinMatchesCpu) {
         passed.to(kCuda), g.weight, s.length, s.padding, s.dilation, c10::nullopt,
         at::sum_to(grad, x64.sizes()).to(kCuda));
     expect_close(got.cpu(), want, scale, GetParam());
-  }
+  };
+  for_each_cuda_case(residual_shapes(), GetParam(), 46, check);
 }
 
 TEST_P(Conv1dDirectTest, ReluFusedCudaTwinMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  torch::manual_seed(41);
-  for (const auto& s : shapes()) {
-    const auto c = random_conv_case(s, GetParam());
-    const auto g = on_cuda(c);
+  const auto check = [&](const ConvShape& s, const ConvCase& c, const ConvCase& g) {
     const auto gpu = ops::conv1d_direct_relu(g.x, g.weight, g.bias, s.padding, s.dilation);
     const auto exact = torch::relu(aten_conv64(c, s, {}, false).out);
     expect_close(gpu.cpu(), exact, cuda_magnitude(aten_conv64(c, s, {}, true).out, GetParam()),
                  GetParam());
-  }
+  };
+  for_each_cuda_case(shapes(), GetParam(), 41, check);
 }
 
 TEST(Conv1dDirect, RejectsBadArguments) {
