@@ -11,6 +11,7 @@
 #include <torch/library.h>
 
 #include "kernels/ops/conv1d_direct.h"
+#include "kernels/ops/conv1d_direct_checks.h"
 
 namespace seqattr::ops {
 namespace {
@@ -41,8 +42,8 @@ c10::optional<at::Tensor> if_defined(const at::Tensor& t) {
 // `saved` is {weight, x (or undefined), output (or undefined)}. With `gate` (the relu output),
 // the gradient reaching the convolution is threshold_backward(grad, gate, 0): the input
 // gradient's kernel masks as it reads, parameter gradients take the masked tensor. With
-// `addend` (x's shape: what a residual connection passes to x), x's gradient is it plus the
-// convolution's, summed by the input gradient's kernel.
+// `addend` (what a residual connection passes to x: x's shape, or its centre's), x's gradient
+// is it plus the convolution's, summed by the input gradient's kernel.
 tensor_list convolution_backward(AutogradContext* ctx, const tensor_list& saved,
                                  const at::Tensor& grad, const at::Tensor& gate,
                                  const at::Tensor& addend) {
@@ -107,10 +108,11 @@ class Conv1dDirectRelu : public torch::autograd::Function<Conv1dDirectRelu> {
   }
 };
 
-// x + relu(conv(x)), returned with relu(conv(x)) (kept for backward as the gate; not
-// differentiable). x's gradient: what the sum passes to x directly, plus the convolution's of
-// what it passes to the relu term; each reduced to its operand's shape where the add
-// broadcast (at::sum_to: a no-op where shapes agree, as in every residual layer).
+// x + relu(conv(x)) (x's centre where the output is shorter), returned with relu(conv(x))
+// (kept for backward as the gate; not differentiable). x's gradient: what the sum passes to
+// the residual term directly, plus the convolution's of what it passes to the relu term; each
+// reduced to its operand's shape where the add broadcast (at::sum_to: a no-op where shapes
+// agree, as in every residual layer).
 class Conv1dDirectReluResidual : public torch::autograd::Function<Conv1dDirectReluResidual> {
  public:
   static tensor_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
@@ -122,7 +124,7 @@ class Conv1dDirectReluResidual : public torch::autograd::Function<Conv1dDirectRe
       std::tie(sum, relu) = conv1d_direct_relu_residual(x, weight, bias, padding, dilation);
     }
     save_convolution(ctx, x, weight, bias, padding, dilation, relu);
-    ctx->saved_data["x_sizes"] = x.sizes().vec();
+    ctx->saved_data["residual_sizes"] = residual_term(x, relu.size(2)).sizes().vec();
     ctx->mark_non_differentiable({relu});
     ctx->set_materialize_grads(false);  // no zero-filled gradient for the unused relu output
     return {sum, relu};
@@ -132,10 +134,10 @@ class Conv1dDirectReluResidual : public torch::autograd::Function<Conv1dDirectRe
     const auto saved = ctx->get_saved_variables();
     const auto& grad = grads[0];
     if (!grad.defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-    const auto x_sizes = ctx->saved_data["x_sizes"].toIntVector();
+    const auto residual_sizes = ctx->saved_data["residual_sizes"].toIntVector();
     const auto& relu = saved[2];
     return convolution_backward(ctx, saved, at::sum_to(grad, relu.sizes()), relu,
-                                at::sum_to(grad, x_sizes));
+                                at::sum_to(grad, residual_sizes));
   }
 };
 

@@ -134,8 +134,11 @@ struct Around {
   at::Tensor gate;    // in's shape: in is read as zero where gate <= 0 (threshold_backward's rule)
   at::Tensor bias;    // (O',): added to each sum
   bool relu = false;  // value = max(sum + bias, 0)
-  at::Tensor addend;  // (N, O', L_out): the output is addend + value ...
-  bool keep_value = false;  // ... and value is returned as well
+  // (N, O', A): the output at j is addend[..., j + addend_shift] + value where that column
+  // exists, the value alone elsewhere ...
+  at::Tensor addend;
+  int64_t addend_shift = 0;
+  bool keep_value = false;  // ... and value is returned as well (then every j has a column)
 };
 
 // taps: (O', C', K) float32, A_k = taps[:, :, k]; in (N, C', L_in). Returns (N, O', L_out):
@@ -152,7 +155,10 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
   const int64_t out_channels = taps.size(0), kernel = taps.size(2);
   auto out = at::empty({sequences, out_channels, out_length}, x.options());
   auto added = both ? at::empty_like(out) : at::Tensor();
-  TORCH_INTERNAL_ASSERT(!addend.defined() || addend.sizes() == out.sizes());
+  const int64_t shift = around.addend_shift;
+  TORCH_INTERNAL_ASSERT(!addend.defined() ||
+                        (addend.size(0) == sequences && addend.size(1) == out_channels));
+  TORCH_INTERNAL_ASSERT(!both || (shift >= 0 && out_length + shift <= addend.size(2)));
   const auto result = [&] { return both ? std::make_pair(added, out) : std::make_pair(out, at::Tensor()); };
   if (out.numel() == 0) return result();
   // Few output channels run NarrowRows on (O', C', K) taps as they are; the others Rows on
@@ -211,11 +217,14 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
       // The addend while the block's values are still in cache: a contiguous run per channel
       // (the loops' own stores go down the channels, 16 rows at a time, and do not vectorize).
       if (addend.defined()) {
-        const float* summand = addend.data_ptr<float>() + rows_at;
+        const int64_t columns = addend.size(2);
+        const float* summand = addend.data_ptr<float>() + n * out_channels * columns + shift;
         float* sums = both ? added.data_ptr<float>() + rows_at : values;
+        const int64_t from = std::max(j0, -shift), to = std::min(j1, columns - shift);
         for (int64_t o = 0; o < out_channels; ++o) {
           const int64_t row = o * out_length;
-          for (int64_t j = j0; j < j1; ++j) sums[row + j] = summand[row + j] + values[row + j];
+          const float* column = summand + o * columns;
+          for (int64_t j = from; j < to; ++j) sums[row + j] = column[j] + values[row + j];
         }
       }
     }
@@ -224,9 +233,10 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
 }
 
 // The forward ops' one path: conv1d_direct, with `relu` (the ReLU at the store), and with
-// `residual` x + relu(...) as well (returned first, the relu term second). float64 runs
-// LibTorch's convolution, relu and add; so does a residual whose add broadcasts (the
-// convolution changes x's shape), which the loops' per-block add cannot.
+// `residual` x + relu(...) as well (x's centre where the output is shorter; returned first,
+// the relu term second). float64 runs LibTorch's convolution, relu and add; so does a residual
+// whose add broadcasts (the convolution changes x's channels), which the loops' per-block add
+// cannot.
 std::pair<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x, const at::Tensor& weight,
                                               const c10::optional<at::Tensor>& bias,
                                               int64_t padding, int64_t dilation, bool relu,
@@ -238,7 +248,8 @@ std::pair<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x, const at::Ten
               kernel, " with dilation ", dilation, " and padding ", padding);
   const auto b = bias.has_value() && bias->defined() ? bias->detach() : at::Tensor();
   const auto with_residual = [&](const at::Tensor& term) {
-    return residual ? std::make_pair(at::add(x.detach(), term), term) : std::make_pair(term, at::Tensor());
+    return residual ? std::make_pair(at::add(residual_term(x.detach(), out_length), term), term)
+                    : std::make_pair(term, at::Tensor());
   };
   if (!runs_direct(x)) {
     const auto out = at::convolution(x.detach(), weight.detach(), b, {1}, {padding}, {dilation},
@@ -250,9 +261,10 @@ std::pair<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x, const at::Ten
   Around around;
   around.bias = b;
   around.relu = relu;
-  const bool keeps_shape = weight.size(0) == x.size(1) && out_length == x.size(2);
-  if (residual && keeps_shape) {
+  const bool keeps_channels = weight.size(0) == x.size(1);
+  if (residual && keeps_channels) {
     around.addend = x;
+    around.addend_shift = residual_crop(x.size(2), out_length);
     around.keep_value = true;
     return shifted_products(x, weight, shifts, out_length, around);
   }
@@ -290,7 +302,10 @@ at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor
   check_conv1d_direct_grad_extras(grad, weight, length, gate, addend);
   Around around;
   if (given(gate)) around.gate = gate->detach();
-  if (given(addend)) around.addend = addend->detach();
+  if (given(addend)) {
+    around.addend = addend->detach();
+    around.addend_shift = -(length - addend->size(2)) / 2;  // centred (the checks hold it even)
+  }
   if (!runs_direct(grad)) {
     const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());
     const auto passed = around.gate.defined() ? at::threshold_backward(grad.detach(), around.gate, 0)
@@ -298,7 +313,7 @@ at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor
     const auto products = std::get<0>(at::convolution_backward(
         passed, input, weight.detach(), c10::nullopt, {1}, {padding}, {dilation}, false, {0}, 1,
         {true, false, false}));
-    return around.addend.defined() ? at::add(around.addend, products) : products;
+    return around.addend.defined() ? add_centred(products, around.addend) : products;
   }
   std::vector<int64_t> shifts;
   for (int64_t k = 0; k < kernel; ++k) shifts.push_back(padding - k * dilation);

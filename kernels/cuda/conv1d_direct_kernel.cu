@@ -34,7 +34,7 @@ std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual_cuda(
     const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
     int64_t padding, int64_t dilation) {
   const auto relu = conv1d_direct_relu_cuda(x, weight, bias, padding, dilation);
-  return {at::add(x, relu), relu};
+  return {at::add(residual_term(x, relu.size(2)), relu), relu};
 }
 
 at::Tensor conv1d_direct_input_grad_cuda(const at::Tensor& grad, const at::Tensor& weight,
@@ -54,7 +54,7 @@ at::Tensor conv1d_direct_input_grad_cuda(const at::Tensor& grad, const at::Tenso
   const auto products = std::get<0>(at::convolution_backward(
       passed, input, weight, c10::nullopt, {1}, {padding}, {dilation}, false, {0}, 1,
       {true, false, false}));
-  return given(addend) ? at::add(*addend, products) : products;
+  return given(addend) ? add_centred(products, *addend) : products;
 }
 
 }  // namespace

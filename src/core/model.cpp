@@ -6,6 +6,7 @@
 #include "common/errors.h"
 #include "common/input_file.h"
 #include "common/log.h"
+#include "core/demanded_positions.h"
 #include "core/direct_convolutions.h"
 #include "core/model_graph.h"
 #include "core/keras/keras_file.h"
@@ -28,21 +29,26 @@ std::string message_without_backtrace(const std::exception& e) {
   return torch_error ? torch_error->what_without_backtrace() : e.what();
 }
 
-// The module forward() runs: a copy of `module` whose 1-D convolutions are
-// seqattr::conv1d_direct, or `module` itself where there are none to replace, where
-// --convolutions aten asks so, or where its forward cannot be inlined (it then runs as saved).
-torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path) {
+// The module forward() runs on inputs of `length` positions: a copy of `module` whose 1-D
+// convolutions are seqattr::conv1d_direct computing only the positions its output reads, or
+// `module` itself where there are none to replace, where --convolutions aten asks so, or where
+// its forward cannot be inlined (it then runs as saved).
+torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path,
+                            int64_t length) {
   if (convolution_kernels() != ConvolutionKernels::Direct) return module;
   try {
     auto forward = inlined_forward(module, Freezing::KeepAttributes);
     const int replaced = use_direct_convolutions(*forward.graph);
     const int fused = fuse_convolution_relus(*forward.graph);
     const int residual = fuse_residual_relus(*forward.graph);
+    const int narrowed = compute_only_demanded_positions(forward.module, forward.graph, length);
     drop_identity_slices(*forward.graph);
     log::debug("'" + path + "': " + std::to_string(replaced) +
                " convolution(s) run as seqattr::conv1d_direct, " + std::to_string(fused) +
                " of them with their relu, " + std::to_string(residual) +
-               " of those with their residual add");
+               " of those with their residual add; " + std::to_string(narrowed) +
+               " compute only the positions the output reads (inputs of " +
+               std::to_string(length) + ")");
     if (replaced == 0) return module;
     return forward.module;
   } catch (const std::exception& e) {
@@ -90,8 +96,7 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
   if (batch.size(0) == 1) return forward(torch::cat({batch, batch})).narrow(0, 0, 1);
   torch::IValue output;
   try {
-    if (!runner_) runner_ = runnable(module_, path_);
-    output = runner_->forward({batch});
+    output = runner(batch.size(2)).forward({batch});
   } catch (const std::exception& e) {  // c10::Error, or the interpreter's own runtime_error
     throw InputError("--model '" + path_ + "': forward failed on input of shape " +
                      shape_text(batch.sizes()) + ": " + forward_error_cause(e));
@@ -108,6 +113,12 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
                      std::to_string(batch.size(0)));
   }
   return y;
+}
+
+torch::jit::Module Model::runner(int64_t length) {
+  auto found = runners_.find(length);
+  if (found == runners_.end()) found = runners_.emplace(length, runnable(module_, path_, length)).first;
+  return found->second;
 }
 
 bool Model::any_parameter_requires_grad() const {

@@ -1,6 +1,7 @@
 #pragma once
 #include <torch/script.h>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,11 @@ class Model {
   // Throws InputError naming the model when forward fails or the output has another shape.
   torch::Tensor forward(const torch::Tensor& batch);
 
+  // The module forward() runs on inputs of `length` positions (see runners_), made now if no
+  // forward of that length has run yet (a handle: it shares the copy). For counting what it
+  // computes (seqattr bench).
+  torch::jit::Module runner(int64_t length);
+
   const std::string& path() const { return path_; }
   const torch::jit::Module& module() const { return module_; }
   // False after load: gradients are taken with respect to the input only.
@@ -33,10 +39,12 @@ class Model {
   Model(torch::jit::Module module, std::string path, torch::Device device);
 
   torch::jit::Module module_;
-  // What forward() runs: module_, or its copy with seqattr::conv1d_direct convolutions, made
-  // by the first forward from module_ as it is then (a model only read, or only adapted into
-  // another, never needs it; convert module_, e.g. to float64, before its first forward).
-  std::optional<torch::jit::Module> runner_;
+  // What forward() runs, per input length: module_, or its copy with seqattr::conv1d_direct
+  // convolutions that compute only the positions the output reads (core/demanded_positions.h),
+  // made by the first forward of that length from module_ as it is then (a model only read, or
+  // only adapted into another, never needs it; convert module_, e.g. to float64, before its
+  // first forward).
+  std::map<int64_t, torch::jit::Module> runners_;
   std::string path_;
   torch::Device device_;
 };

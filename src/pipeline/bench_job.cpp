@@ -384,11 +384,13 @@ int64_t resolve_length(const BenchOptions& o, const std::optional<ModelMetadata>
                    "' has no JSON file beside it giving input_length)");
 }
 
-int64_t count_flops(const Model& model, int64_t length) {
+// The forward FLOPs of `model` as given, or with `executed` of the graph its forward runs.
+int64_t count_flops(Model& model, int64_t length, bool executed) {
   try {
-    const auto flops = forward_flops_per_sequence(model.module(), model.device(), length);
+    const auto module = executed ? model.runner(length) : model.module();
+    const auto flops = forward_flops_per_sequence(module, model.device(), length);
     for (const auto& op : flops.uncounted) {
-      log::warn("FLOPs: " + op + " in model '" + model.path() + "' is not counted");
+      if (!executed) log::warn("FLOPs: " + op + " in model '" + model.path() + "' is not counted");
     }
     return flops.total;
   } catch (const std::exception& e) {
@@ -403,6 +405,7 @@ struct Context {
   const BenchSettings* settings = nullptr;
   int64_t length = 0, target = 0, outputs = 0;
   int64_t forward_flops = -1;
+  int64_t executed_flops = -1;  // of the graph the model's forward runs (Model::runner)
   std::string cpu;
   torch::Tensor one_hot;
 };
@@ -448,6 +451,7 @@ BenchRow run_combination(const Context& c, const std::shared_ptr<Model>& model,
   row.forward_rows_per_sequence = cost.forward_rows;
   row.backward_rows_per_sequence = cost.backward_rows;
   row.forward_flops_per_sequence = c.forward_flops;
+  row.executed_flops_per_sequence = c.executed_flops;
   const auto time = stats_of(seconds);
   const auto rate = stats_of(rates);
   row.seconds_mean = time.mean;
@@ -467,7 +471,11 @@ BenchRow run_combination(const Context& c, const std::shared_ptr<Model>& model,
     if (static_cast<int64_t>(row.profile.size()) > o.profile) row.profile.resize(static_cast<size_t>(o.profile));
   }
   row.gemm_flops_per_second = gemm_flops_per_second(device);
-  if (row.flops_per_second_mean >= 0) row.gemm_fraction = row.flops_per_second_mean / row.gemm_flops_per_second;
+  if (c.executed_flops >= 0) {
+    const double executed = static_cast<double>(c.executed_flops) *
+                            static_cast<double>(cost.forward_rows + 2 * cost.backward_rows);
+    row.gemm_fraction = executed * rate.mean / row.gemm_flops_per_second;
+  }
   row.peak_rss_mib = peak_rss_mib();
   row.peak_rss_scope = rss_reset ? "combination" : "process";
   row.cuda_peak_mib = cuda_peak_mib(device);
@@ -531,8 +539,9 @@ void run_bench(const BenchOptions& o, const BenchSettings& settings,
       const auto model = std::make_shared<Model>(std::move(adapted.model));
       c.target = adapted.target;
       c.outputs = adapted.outputs;
-      if (!flops_counted) c.forward_flops = count_flops(*model, c.length);
+      if (!flops_counted) c.forward_flops = count_flops(*model, c.length, false);
       flops_counted = true;
+      c.executed_flops = count_flops(*model, c.length, true);
       for (const auto& precision : settings.precisions) {
         for (const int64_t threads : settings.threads) {
           for (const auto& method : settings.methods) {
@@ -654,9 +663,13 @@ std::string markdown_notes(const std::vector<BenchRow>& rows) {
          "sequence; FLOP/s = FLOP/seq × seq/s. The usual 1 : 2 rule counts weight gradients, "
          "which attribution never computes: the arithmetic done is (forward + backward rows) / "
          "(forward + 2 × backward rows) of this (about 2/3 for gradients, IG and DeepLIFT)\n";
-  out << "- of GEMM: FLOP/s over the machine's ceiling measured in this run, a float32 square "
-         "matrix product (2,048 on a CPU, 8,192 on a GPU; best of 3) on the same device and "
-         "threads: " << si(first.gemm_flops_per_second) << "FLOP/s for the first row's\n";
+  out << "- of GEMM: the FLOP/s of the arithmetic the run executes over the machine's ceiling "
+         "measured in this run, a float32 square matrix product (2,048 on a CPU, 8,192 on a GPU; "
+         "best of 3) on the same device and threads: " << si(first.gemm_flops_per_second)
+      << "FLOP/s for the first row's. Executed forward FLOPs per sequence: "
+      << si(static_cast<double>(first.executed_flops_per_sequence))
+      << " for the first row's (fewer than the model's where convolutions compute only the "
+         "positions its output reads)\n";
   if (!ism_settings.empty()) {
     out << "- ism: " << ism_settings << "; only the central --ism-window positions (default "
            "100; 0: all 3·L substitutions); FLOPs count the naive 1 + 3·W mutant rows, so with "
@@ -714,6 +727,9 @@ nlohmann::ordered_json to_json(const BenchRow& r) {
                                         ? nlohmann::ordered_json(nullptr)
                                         : nlohmann::ordered_json(r.forward_flops_per_sequence);
   j["method_flops_per_sequence"] = known(r.method_flops_per_sequence);
+  j["executed_flops_per_sequence"] = r.executed_flops_per_sequence < 0
+                                         ? nlohmann::ordered_json(nullptr)
+                                         : nlohmann::ordered_json(r.executed_flops_per_sequence);
   j["seconds_mean"] = r.seconds_mean;
   j["seconds_sd"] = r.seconds_sd;
   j["sequences_per_second_mean"] = r.sequences_per_second_mean;

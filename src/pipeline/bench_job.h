@@ -99,12 +99,16 @@ struct BenchRow {
   int64_t backward_rows_per_sequence = 0;
   int64_t forward_flops_per_sequence = -1;  // -1: the graph could not be counted
   double method_flops_per_sequence = -1;    // forward FLOPs x (forward + 2 x backward rows)
+  // Forward FLOPs of the graph the run executes (Model::runner): fewer than the model's where
+  // convolutions compute only the positions the output reads (core/demanded_positions.h).
+  int64_t executed_flops_per_sequence = -1;
   double seconds_mean = 0, seconds_sd = 0;  // per repetition
   double sequences_per_second_mean = 0, sequences_per_second_sd = 0;
   double bases_per_second_mean = 0, bases_per_second_sd = 0;
   double flops_per_second_mean = -1, flops_per_second_sd = -1;  // -1: unknown FLOPs
   double gemm_flops_per_second = 0;  // the ceiling: a float32 GEMM on the same device and threads
-  double gemm_fraction = -1;         // flops_per_second_mean / gemm_flops_per_second; -1: unknown
+  // The executed FLOPs' rate (same 1 : 2 convention) over gemm_flops_per_second; -1: unknown.
+  double gemm_fraction = -1;
   double peak_rss_mib = 0;
   std::string peak_rss_scope;     // "combination" (VmHWM reset before it) or "process"
   double cuda_peak_mib = -1;      // peak allocated by LibTorch's CUDA allocator; -1 on CPU

@@ -19,14 +19,16 @@ SWEEP = ["bench", "--model", MODEL, "--length", "160", "--methods", "ig,deeplift
 FIELDS = ["model", "method", "settings", "device", "device_name", "cpu_model", "threads",
           "precision", "convolutions", "batch_size", "sequences", "length", "warmup", "repetitions",
           "forward_rows_per_sequence", "backward_rows_per_sequence",
-          "forward_flops_per_sequence", "method_flops_per_sequence", "seconds_mean",
+          "forward_flops_per_sequence", "method_flops_per_sequence",
+          "executed_flops_per_sequence", "seconds_mean",
           "seconds_sd", "sequences_per_second_mean", "sequences_per_second_sd",
           "bases_per_second_mean", "bases_per_second_sd", "flops_per_second_mean",
           "flops_per_second_sd", "gemm_flops_per_second", "gemm_fraction", "peak_rss_mib", "peak_rss_scope", "cuda_peak_mib", "timing",
           "libtorch_version", "seqattr_version"]
 POSITIVE = ["threads", "batch_size", "sequences", "length", "repetitions",
             "forward_rows_per_sequence", "forward_flops_per_sequence",
-            "method_flops_per_sequence", "seconds_mean", "sequences_per_second_mean",
+            "method_flops_per_sequence", "executed_flops_per_sequence", "seconds_mean",
+            "sequences_per_second_mean",
             "bases_per_second_mean", "flops_per_second_mean", "gemm_flops_per_second",
             "gemm_fraction", "peak_rss_mib"]
 SPREADS = ["seconds_sd", "sequences_per_second_sd", "bases_per_second_sd", "flops_per_second_sd"]
@@ -88,9 +90,14 @@ class Bench(TempDirTest):
                                    delta=1e-6 * row["flops_per_second_mean"])
             # The ceiling is measured once per device and thread count: one value for the run.
             self.assertEqual(row["gemm_flops_per_second"], self.rows[0]["gemm_flops_per_second"])
+            # Of the ceiling: the FLOPs the run executes, at most the model's.
+            self.assertLessEqual(row["executed_flops_per_sequence"], FORWARD_FLOPS)
+            executed = row["executed_flops_per_sequence"] * (
+                row["forward_rows_per_sequence"] + 2 * row["backward_rows_per_sequence"])
             self.assertAlmostEqual(row["gemm_fraction"],
-                                   row["flops_per_second_mean"] / row["gemm_flops_per_second"],
-                                   delta=1e-9 * row["gemm_fraction"])
+                                   executed * row["sequences_per_second_mean"]
+                                   / row["gemm_flops_per_second"],
+                                   delta=1e-6 * row["gemm_fraction"])
 
     def test_csv_and_markdown(self):
         small = SWEEP[:SWEEP.index("--methods")] + [
@@ -120,7 +127,9 @@ class Bench(TempDirTest):
             self.assertEqual(record["CUDA peak MiB"], "-")
             self.assertGreater(float(record["of GEMM"]), 0)
         self.assertIn("LibTorch", md)
-        self.assertIn("of GEMM: FLOP/s over the machine's ceiling", md)
+        self.assertIn("of GEMM: the FLOP/s of the arithmetic the run executes over the machine's "
+                      "ceiling", md)
+        self.assertIn("Executed forward FLOPs per sequence: 1.51 M", md)
         self.assertIn("--ism-window", md)
 
 

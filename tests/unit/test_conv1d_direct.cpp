@@ -258,19 +258,28 @@ TEST_P(Conv1dDirectTest, GatedInputGradCudaTwinMatchesCpu) {
 }
 
 // Residual layers, x + relu(conv(x)): same padding across position blocks and a dilation past
-// the input; fewer than 8 channels (the narrow loops, vectorized over positions); and x of one
-// channel, which the add broadcasts.
+// the input; fewer than 8 channels (the narrow loops, vectorized over positions); x of one
+// channel, which the add broadcasts; and outputs shorter than x, whose residual is x's centre
+// (no padding, as chrombpnet's layers, and less than same padding).
 const std::vector<ConvShape>& residual_shapes() {
   static const std::vector<ConvShape> list = {
       {3, 16, 1100, 16, 3, 8, 8, true}, {2, 16, 700, 16, 3, 256, 256, false},
       {2, 32, 1500, 32, 3, 4, 4, true}, {2, 4, 50, 4, 3, 1, 1, true},
-      {2, 1, 40, 8, 3, 1, 1, true}};
+      {2, 1, 40, 8, 3, 1, 1, true},     {2, 16, 1100, 16, 3, 0, 64, true},
+      {2, 16, 300, 16, 3, 2, 8, false}, {2, 4, 50, 4, 3, 0, 2, true},
+      {2, 1, 40, 8, 3, 0, 1, true}};
   return list;
 }
 
-// conv1d_direct_relu_residual is aten::add(x, conv1d_direct_relu(x)) fused: the same values,
-// and through autograd the same gradients for x (the engine's sum of the two paths), weight
-// and bias, bit for bit.
+// The residual term the op adds: x, or its centre where the convolution is shorter.
+torch::Tensor centre(const torch::Tensor& x, int64_t length) {
+  const int64_t crop = (x.size(2) - length) / 2;
+  return x.narrow(2, crop, length);
+}
+
+// conv1d_direct_relu_residual is aten::add(x, conv1d_direct_relu(x)) fused (x's centre where
+// the output is shorter): the same values, and through autograd the same gradients for x (the
+// engine's sum of the two paths), weight and bias, bit for bit.
 TEST_P(Conv1dDirectTest, ResidualFusedEqualsAddOfTheReluConvolution) {
   torch::manual_seed(44);
   for (const auto& s : residual_shapes()) {
@@ -284,14 +293,16 @@ TEST_P(Conv1dDirectTest, ResidualFusedEqualsAddOfTheReluConvolution) {
     auto [w2, b2] = parameters();
     const auto [fused, relu] = ops::conv1d_direct_relu_residual(x1, w1, b1, s.padding, s.dilation);
     const auto term = ops::conv1d_direct_relu(x2, w2, b2, s.padding, s.dilation);
-    const auto apart = torch::add(x2, term);
-    EXPECT_TRUE(torch::equal(fused, apart)) << "channels " << s.channels << " dilation " << s.dilation;
+    const auto apart = torch::add(centre(x2, term.size(2)), term);
+    EXPECT_TRUE(torch::equal(fused, apart)) << "channels " << s.channels << " dilation " << s.dilation
+                                            << " padding " << s.padding;
     EXPECT_TRUE(torch::equal(relu, term));
     EXPECT_FALSE(relu.requires_grad());
     const auto grad = torch::randn(apart.sizes(), c.x.options());
     fused.backward(grad);
     apart.backward(grad);
-    EXPECT_TRUE(torch::equal(x1.grad(), x2.grad())) << "channels " << s.channels;
+    EXPECT_TRUE(torch::equal(x1.grad(), x2.grad())) << "channels " << s.channels << " padding "
+                                                    << s.padding;
     EXPECT_TRUE(torch::equal(w1.grad(), w2.grad()));
     if (b1.defined()) EXPECT_TRUE(torch::equal(b1.grad(), b2.grad()));
   }
@@ -307,9 +318,19 @@ TEST_P(Conv1dDirectTest, InputGradAddendEqualsAddAfter) {
     const auto addend = torch::randn(c.x.sizes(), c.x.options());
     const auto fused = ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding,
                                                      s.dilation, gate, addend);
-    const auto apart = torch::add(
-        addend, ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding, s.dilation, gate));
-    EXPECT_TRUE(torch::equal(fused, apart)) << "kernel " << s.kernel << " dilation " << s.dilation;
+    const auto products =
+        ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding, s.dilation, gate);
+    EXPECT_TRUE(torch::equal(fused, torch::add(addend, products)))
+        << "kernel " << s.kernel << " dilation " << s.dilation;
+    // A shorter addend (a cropped residual's gradient) lands on the centre; the ends are the
+    // products alone.
+    if (s.length <= 4) continue;
+    const auto inner = centre(addend, s.length - 4);
+    const auto centred = ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding,
+                                                       s.dilation, gate, inner);
+    EXPECT_TRUE(torch::equal(centre(centred, s.length - 4), torch::add(inner, centre(products, s.length - 4))));
+    EXPECT_TRUE(torch::equal(centred.narrow(2, 0, 2), products.narrow(2, 0, 2)));
+    EXPECT_TRUE(torch::equal(centred.narrow(2, s.length - 2, 2), products.narrow(2, s.length - 2, 2)));
   }
 }
 
@@ -321,15 +342,15 @@ TEST_P(Conv1dDirectTest, ResidualFusedCudaTwinMatchesCpu) {
     const auto exact = torch::relu(aten_conv64(c, s, {}, false).out);
     const auto magnitude = cuda_magnitude(aten_conv64(c, s, {}, true).out, GetParam());
     expect_close(relu.cpu(), exact, magnitude, GetParam());
-    const auto x64 = c.x.to(torch::kFloat64);
+    const auto x64 = centre(c.x.to(torch::kFloat64), exact.size(2));
     expect_close(sum.cpu(), x64 + exact, magnitude + x64.abs(), GetParam());
-    // The input gradient with an addend (what the residual passes x).
+    // The input gradient with an addend (what the residual passes x, on x's centre).
     const auto grad = torch::randn(sum.sizes(), c.x.options());
     const auto passed = torch::threshold_backward(grad, relu.cpu(), 0);
-    const auto want = at::sum_to(grad.to(torch::kFloat64), x64.sizes()) +
-                      aten_conv64(c, s, passed, false).grad_x;
-    const auto scale = at::sum_to(grad.to(torch::kFloat64).abs(), x64.sizes()) +
-                       cuda_magnitude(aten_conv64(c, s, passed, true).grad_x, GetParam());
+    const auto products = aten_conv64(c, s, passed, false).grad_x;
+    auto want = products.clone(), scale = cuda_magnitude(aten_conv64(c, s, passed, true).grad_x, GetParam());
+    centre(want, x64.size(2)) += at::sum_to(grad.to(torch::kFloat64), x64.sizes());
+    centre(scale, x64.size(2)) += at::sum_to(grad.to(torch::kFloat64).abs(), x64.sizes());
     const auto got = ops::conv1d_direct_input_grad(
         passed.to(kCuda), g.weight, s.length, s.padding, s.dilation, c10::nullopt,
         at::sum_to(grad, x64.sizes()).to(kCuda));
@@ -371,6 +392,11 @@ TEST(Conv1dDirect, RejectsBadArguments) {
                c10::Error);  // addend not x's shape
   EXPECT_THROW(ops::conv1d_direct_relu_residual(torch::randn({2, 4, 10}), w, {}, 1, 1),
                c10::Error);  // 4 channels and 8 do not add
+  const auto square = torch::randn({4, 4, 2});
+  EXPECT_NO_THROW(ops::conv1d_direct_relu_residual(x, square, {}, 0, 2));  // 2 shorter: the centre
+  EXPECT_THROW(ops::conv1d_direct_relu_residual(x, square, {}, 0, 1), c10::Error);  // 1 shorter
+  EXPECT_THROW(ops::conv1d_direct_input_grad(grad, w, 10, 1, 1, {}, torch::randn({2, 4, 7})),
+               c10::Error);  // an addend an odd number of positions shorter has no centre
 }
 
 // --- the graph rewrite ---------------------------------------------------------------------
