@@ -46,10 +46,18 @@ struct Step {
   Span window;        // Convolution: the output positions it computes (set going backward)
 };
 
+// Ops with conv1d_direct's arguments (x, weight, bias, padding, dilation) and meaning, and
+// whether they add a residual (x, or its centre where the output is shorter).
 bool is_convolution(const Node* node) {
-  static const std::set<std::string> kinds = {"seqattr::conv1d_direct", "seqattr::conv1d_direct_relu",
-                                              "seqattr::conv1d_direct_relu_residual"};
+  static const std::set<std::string> kinds = {
+      "seqattr::conv1d_direct", "seqattr::conv1d_direct_relu", "seqattr::conv1d_direct_relu_residual",
+      "seqattr::deeplift_relu_residual"};  // methods/deeplift/rules.h
   return kinds.count(node->kind().toQualString()) > 0;
+}
+
+bool adds_residual(const Node* node) {
+  const std::string kind = node->kind().toQualString();
+  return kind == "seqattr::conv1d_direct_relu_residual" || kind == "seqattr::deeplift_relu_residual";
 }
 
 // Ops whose output at a position depends only on their operands at that position.
@@ -133,7 +141,7 @@ class DemandedPositions {
       if (!padding || !dilation || !weight || weight->dim() != 3) return step;
       const int64_t in = length_.at(node->input(0));
       const int64_t out = in + 2 * *padding - *dilation * (weight->size(2) - 1);
-      if (out < 1 || (node->outputs().size() == 2 && ((in - out) < 0 || (in - out) % 2 != 0))) {
+      if (out < 1 || (adds_residual(node) && ((in - out) < 0 || (in - out) % 2 != 0))) {
         return step;
       }
       step.role = Role::Convolution;

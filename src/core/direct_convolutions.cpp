@@ -88,9 +88,6 @@ int fuse_convolution_relus(torch::jit::Graph& graph) {
   return static_cast<int>(found.size());
 }
 
-namespace {
-
-// Whether `node` is aten::add(Tensor, Tensor, alpha=1) (alpha a constant one).
 bool adds_with_unit_alpha(torch::jit::Node* node) {
   static const auto add = c10::Symbol::fromQualString("aten::add");
   if (node->kind() != add || node->inputs().size() != 3) return false;
@@ -99,6 +96,8 @@ bool adds_with_unit_alpha(torch::jit::Node* node) {
   return alpha && ((alpha->isInt() && alpha->toInt() == 1) ||
                    (alpha->isDouble() && alpha->toDouble() == 1.0));
 }
+
+namespace {
 
 // The conv1d_direct_relu that `term` is the output of, used only by the add, whose input is
 // `other`; else null.

@@ -26,4 +26,8 @@ int fuse_convolution_relus(torch::jit::Graph& graph);
 // many were fused.
 int fuse_residual_relus(torch::jit::Graph& graph);
 
+// Whether `node` is aten::add(Tensor, Tensor, alpha=1) (alpha a constant one): a residual
+// connection's add, for the fusions that look for one.
+bool adds_with_unit_alpha(torch::jit::Node* node);
+
 }  // namespace seqattr

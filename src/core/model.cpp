@@ -34,19 +34,21 @@ std::string message_without_backtrace(const std::exception& e) {
 // `module` itself where there are none to replace, where --convolutions aten asks so, or where
 // its forward cannot be inlined (it then runs as saved).
 torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path,
-                            int64_t length) {
+                            int64_t length, const Model::GraphPass& convolution_pass) {
   if (convolution_kernels() != ConvolutionKernels::Direct) return module;
   try {
     auto forward = inlined_forward(module, Freezing::KeepAttributes);
     const int replaced = use_direct_convolutions(*forward.graph);
     const int fused = fuse_convolution_relus(*forward.graph);
     const int residual = fuse_residual_relus(*forward.graph);
+    const int method_fused = convolution_pass ? convolution_pass(*forward.graph) : 0;
     const int narrowed = compute_only_demanded_positions(forward.module, forward.graph, length);
     drop_identity_slices(*forward.graph);
     log::debug("'" + path + "': " + std::to_string(replaced) +
                " convolution(s) run as seqattr::conv1d_direct, " + std::to_string(fused) +
                " of them with their relu, " + std::to_string(residual) +
-               " of those with their residual add; " + std::to_string(narrowed) +
+               " of those with their residual add; " + std::to_string(method_fused) +
+               " fused with a method's rules; " + std::to_string(narrowed) +
                " compute only the positions the output reads (inputs of " +
                std::to_string(length) + ")");
     if (replaced == 0) return module;
@@ -59,8 +61,10 @@ torch::jit::Module runnable(const torch::jit::Module& module, const std::string&
 
 }  // namespace
 
-Model::Model(torch::jit::Module module, std::string path, torch::Device device)
-    : module_(std::move(module)), path_(std::move(path)), device_(device) {}
+Model::Model(torch::jit::Module module, std::string path, torch::Device device,
+             GraphPass convolution_pass)
+    : module_(std::move(module)), path_(std::move(path)), device_(device),
+      convolution_pass_(std::move(convolution_pass)) {}
 
 std::string forward_error_cause(const std::exception& e) {
   return script_error_cause(message_without_backtrace(e));
@@ -86,8 +90,9 @@ Model Model::load(const std::string& path, const torch::Device& device) {
   return Model(std::move(module), path, device);
 }
 
-Model Model::from_module(torch::jit::Module module, std::string path, const torch::Device& device) {
-  return Model(std::move(module), std::move(path), device);
+Model Model::from_module(torch::jit::Module module, std::string path, const torch::Device& device,
+                         GraphPass convolution_pass) {
+  return Model(std::move(module), std::move(path), device, std::move(convolution_pass));
 }
 
 torch::Tensor Model::forward(const torch::Tensor& batch) {
@@ -117,7 +122,7 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
 
 torch::jit::Module Model::runner(int64_t length) {
   auto found = runners_.find(length);
-  if (found == runners_.end()) found = runners_.emplace(length, runnable(module_, path_, length)).first;
+  if (found == runners_.end()) found = runners_.emplace(length, runnable(module_, path_, length, convolution_pass_)).first;
   return found->second;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include <torch/script.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,8 +18,15 @@ class Model {
   // Throws InputError naming --model and the path when the file is missing or not TorchScript.
   static Model load(const std::string& path, const torch::Device& device);
 
-  // A model already loaded (or derived from one, e.g. rewritten for DeepLIFT).
-  static Model from_module(torch::jit::Module module, std::string path, const torch::Device& device);
+  // A rewrite of the graph forward() runs, after its convolutions became seqattr's own (and
+  // fused with their relus and residual adds) and before core/demanded_positions.h; returns
+  // how many nodes it replaced. For a model derived for a method whose ops fuse with them.
+  using GraphPass = std::function<int(torch::jit::Graph&)>;
+
+  // A model already loaded (or derived from one, e.g. rewritten for DeepLIFT, then with
+  // `convolution_pass` for its rules).
+  static Model from_module(torch::jit::Module module, std::string path, const torch::Device& device,
+                           GraphPass convolution_pass = {});
 
   // Runs forward on `batch` (B, 4, L) and checks the output is a (B, T) floating tensor.
   // Throws InputError naming the model when forward fails or the output has another shape.
@@ -36,7 +44,8 @@ class Model {
   const torch::Device& device() const { return device_; }
 
  private:
-  Model(torch::jit::Module module, std::string path, torch::Device device);
+  Model(torch::jit::Module module, std::string path, torch::Device device,
+        GraphPass convolution_pass = {});
 
   torch::jit::Module module_;
   // What forward() runs, per input length: module_, or its copy with seqattr::conv1d_direct
@@ -47,6 +56,7 @@ class Model {
   std::map<int64_t, torch::jit::Module> runners_;
   std::string path_;
   torch::Device device_;
+  GraphPass convolution_pass_;
 };
 
 // A shape as messages and reports show it: "(2, 4, 300)", or with `batch_as_n` the first

@@ -30,7 +30,8 @@ bool is_convolution(const std::string& kind) {
          kind == "aten::_convolution" || kind == "aten::convolution" ||
          kind.rfind("aten::conv_transpose", 0) == 0 ||
          // the graph Model runs (core/direct_convolutions.h); not their input gradient
-         (kind.rfind("seqattr::conv1d_direct", 0) == 0 && kind != "seqattr::conv1d_direct_input_grad");
+         (kind.rfind("seqattr::conv1d_direct", 0) == 0 && kind != "seqattr::conv1d_direct_input_grad") ||
+         kind == "seqattr::deeplift_relu_residual";
 }
 
 // Ops that multiply matrices in ways not modelled here; named so that a reader of the

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <optional>
 
 #include "core/direct_convolutions.h"
 #include "core/model.h"
@@ -18,6 +19,7 @@
 #include "kernels/ops/relu_rescale_grad.h"
 #include "kernels/ops/rescale_multipliers.h"
 #include "methods/deeplift/deeplift.h"
+#include "methods/deeplift/pair_layout.h"
 #include "test_support.h"
 
 namespace seqattr {
@@ -659,6 +661,52 @@ TEST(ReluRescaleGrad, DeepLiftGraphFusesReluRules) {
   const auto& delta_graph = *forced.model.module().get_method("forward").graph();
   EXPECT_EQ(count_kind(delta_graph, "seqattr::deeplift_relu"), 0);
   EXPECT_GT(count_kind(delta_graph, "seqattr::deeplift_rescale"), 0);
+}
+
+// seqattr::deeplift_relu_residual is aten::add(x, deeplift_relu(conv1d_direct(x, ...))) in one
+// node (x's centre where the convolution is unpadded): the same values and input gradients,
+// bit for bit, in a DeepLIFT pass (the rule's multipliers) and outside one (relu's gradient).
+TEST(ReluRescaleGrad, ResidualRuleFusedEqualsItsOps) {
+  torch::manual_seed(47);
+  static const auto fused_op = c10::Dispatcher::singleton()
+                                   .findSchemaOrThrow("seqattr::deeplift_relu_residual", "")
+                                   .typed<torch::Tensor(const torch::Tensor&, const torch::Tensor&,
+                                                        const c10::optional<torch::Tensor>&, int64_t, int64_t)>();
+  static const auto rule = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("seqattr::deeplift_relu", "")
+                               .typed<torch::Tensor(const torch::Tensor&)>();
+  const int64_t inputs = 2;
+  const auto owner = torch::tensor({0, 0, 1, 1, 1}, torch::kLong);
+  const auto weight = torch::randn({16, 16, 3}) * 0.2;
+  const auto bias = torch::randn({16});
+  for (const int64_t padding : {8, 0}) {
+    for (const bool paired : {true, false}) {
+      const auto x = torch::randn({inputs + owner.size(0), 16, 600});
+      const auto grad = torch::randn({x.size(0), 16, 600 + 2 * padding - 16});
+      std::optional<deeplift::PairLayoutGuard> layout;
+      if (paired) layout.emplace(deeplift::PairLayout{inputs, owner, {}});
+      auto x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
+      const auto fused = fused_op.call(x1, weight, bias, padding, 8);
+      const auto term = rule.call(ops::conv1d_direct(x2, weight, bias, padding, 8));
+      const auto apart = torch::add(x2.narrow(2, 8 - padding, term.size(2)), term);
+      EXPECT_TRUE(torch::equal(fused, apart)) << "padding " << padding;
+      fused.backward(grad);
+      apart.backward(grad);
+      EXPECT_TRUE(torch::equal(x1.grad(), x2.grad())) << "padding " << padding << " paired " << paired;
+    }
+  }
+  auto w = weight.clone().requires_grad_();
+  EXPECT_THROW(fused_op.call(torch::randn({2, 16, 40}), w, bias, 8, 8), c10::Error);  // not frozen
+}
+
+// Model's graph for DeepLIFT fuses each residual layer with its rule (Model's convolution
+// pass), and its layers compute only what the counts head reads.
+TEST(ReluRescaleGrad, DeepLiftModelFusesResidualLayers) {
+  auto ruled = deeplift::prepare_model(Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU));
+  const auto runner = ruled.model.runner(1000);
+  const auto& graph = *runner.get_method("forward").graph();
+  EXPECT_EQ(count_kind(graph, "seqattr::deeplift_relu_residual"), 4);
+  EXPECT_EQ(count_kind(graph, "aten::add"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, Conv1dDirectTest, ::testing::Values(torch::kFloat32, torch::kFloat64),

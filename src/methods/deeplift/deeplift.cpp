@@ -65,7 +65,8 @@ RuledModel prepare_model(const Model& model, Secants secants) {
               "': its softmax (or profile scaling) rule divides by differences of "
               "activations, which float32 rounding would move");
   }
-  return {Model::from_module(std::move(rewritten.module), model.path(), model.device()),
+  return {Model::from_module(std::move(rewritten.module), model.path(), model.device(),
+                            fuse_relu_rule_residuals),
           std::move(rewritten.unruled_ops), dtype, rewritten.carries_delta,
           std::move(rewritten.secants_note)};
 }

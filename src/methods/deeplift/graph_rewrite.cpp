@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "core/direct_convolutions.h"
 #include "core/model_graph.h"
 #include "methods/deeplift/delta_graph.h"
 
@@ -217,6 +218,39 @@ void fuse_relu_rules(torch::jit::Graph& graph) {
 }
 
 }  // namespace
+
+int fuse_relu_rule_residuals(torch::jit::Graph& graph) {
+  static const auto rule = c10::Symbol::fromQualString("seqattr::deeplift_relu");
+  static const auto conv = c10::Symbol::fromQualString("seqattr::conv1d_direct");
+  static const auto fused = c10::Symbol::fromQualString("seqattr::deeplift_relu_residual");
+  // The rule's node when `term` = deeplift_relu(conv1d_direct(other, ...)), both used once.
+  const auto layer_rule = [&](Value* term, Value* other) -> Node* {
+    Node* relu = term->node();
+    if (relu->kind() != rule || term->uses().size() != 1) return nullptr;
+    Node* convolution = relu->input(0)->node();
+    if (convolution->kind() != conv || relu->input(0)->uses().size() != 1) return nullptr;
+    return convolution->input(0) == other ? relu : nullptr;
+  };
+  std::vector<std::pair<Node*, Node*>> found;  // (add, rule)
+  for (Node* node : graph.nodes()) {
+    if (!adds_with_unit_alpha(node)) continue;
+    Node* relu = layer_rule(node->input(1), node->input(0));
+    if (!relu) relu = layer_rule(node->input(0), node->input(1));
+    if (relu) found.emplace_back(node, relu);
+  }
+  for (const auto& [add, relu] : found) {
+    Node* convolution = relu->input(0)->node();
+    torch::jit::WithInsertPoint guard(add);
+    std::vector<torch::jit::NamedValue> args(convolution->inputs().begin(), convolution->inputs().end());
+    Value* layer = graph.insert(fused, args);
+    layer->setType(add->output()->type());
+    add->output()->replaceAllUsesWith(layer);
+    add->destroy();
+    relu->destroy();
+    convolution->destroy();
+  }
+  return static_cast<int>(found.size());
+}
 
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants secants) {
   // Not frozen: freezing's clean-up drops aten::detach, which must stay.

@@ -49,4 +49,10 @@ bool piecewise_linear(const std::string& kind);
 // `module` must be in eval mode; it is not changed.
 RewrittenModel rewrite_for_deeplift(const torch::jit::Module& module, Secants secants = Secants::Auto);
 
+// In the graph Model runs (after core/direct_convolutions.h's rewrites): each residual layer
+// under the ReLU rule, aten::add(x, deeplift_relu(conv1d_direct(x, ...))) with the convolution
+// and the rule used only there, becomes one seqattr::deeplift_relu_residual (rules.h). Model's
+// convolution pass for DeepLIFT's rewritten model. Returns how many were fused.
+int fuse_relu_rule_residuals(torch::jit::Graph& graph);
+
 }  // namespace seqattr::deeplift

@@ -4,6 +4,8 @@
 #include <torch/library.h>
 #include <torch/torch.h>
 
+#include "kernels/ops/conv1d_direct.h"
+#include "kernels/ops/conv1d_direct_checks.h"
 #include "kernels/ops/relu_rescale_grad.h"
 #include "kernels/ops/rescale_multipliers.h"
 #include "methods/deeplift/pair_layout.h"
@@ -117,6 +119,44 @@ class Relu : public torch::autograd::Function<Relu> {
     const int64_t inputs = ctx->saved_data["inputs"].toInt();
     if (inputs < 0) return {torch::threshold_backward(grads[0], saved[0], 0)};
     return {ops::relu_rescale_grad(saved[0], grads[0], saved[1], inputs, kRescaleEpsilon)};
+  }
+};
+
+// A residual layer under DeepLIFT's ReLU rule: x + deeplift_relu(conv1d_direct(x, ...)) in one
+// op (x's centre where the convolution is shorter, as conv1d_direct_relu_residual), put in by
+// fuse_relu_rule_residuals. Its backward is the three ops' own, in one node: the rule's
+// multipliers at the pre-activation z (relu_rescale_grad), the convolution's input gradient
+// of them, and the residual's gradient summed in by that kernel (its addend) instead of by
+// autograd's accumulation, a slice's zero-filled copy where the layer computes only a centre
+// (core/demanded_positions.h) and an add. The same values and gradients (tested equal).
+// Weights are frozen (Model loads them so): their gradients are not computed.
+class ReluResidual : public torch::autograd::Function<ReluResidual> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                               const OptionalTensor& bias, int64_t padding, int64_t dilation) {
+    TORCH_CHECK(!weight.requires_grad() && !(bias && bias->defined() && bias->requires_grad()),
+                "deeplift_relu_residual: weights must be frozen (no gradients are computed for them)");
+    const auto z = ops::conv1d_direct(x, weight, bias, padding, dilation);
+    const auto residual = ops::residual_term(x, z.size(2));
+    save_layout(ctx, {z, weight});
+    ctx->saved_data["length"] = x.size(2);
+    ctx->saved_data["padding"] = padding;
+    ctx->saved_data["dilation"] = dilation;
+    ctx->saved_data["residual_sizes"] = residual.sizes().vec();
+    return torch::relu(z).add_(residual);  // relu(z) + x: aten::add(x, relu(z))'s bits
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();  // z, weight, owner
+    const int64_t inputs = ctx->saved_data["inputs"].toInt();
+    const auto& grad = grads[0];
+    const auto to_z = inputs < 0 ? torch::threshold_backward(grad, saved[0], 0)
+                                 : ops::relu_rescale_grad(saved[0], grad, saved[2], inputs, kRescaleEpsilon);
+    const auto residual = at::sum_to(grad, ctx->saved_data["residual_sizes"].toIntVector());
+    const auto to_x = ops::conv1d_direct_input_grad(
+        to_z, saved[1], ctx->saved_data["length"].toInt(), ctx->saved_data["padding"].toInt(),
+        ctx->saved_data["dilation"].toInt(), c10::nullopt, residual);
+    return {to_x, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -268,6 +308,11 @@ torch::Tensor rescale(const torch::Tensor& x, const torch::Tensor& y, const Opti
 
 torch::Tensor relu(const torch::Tensor& x) { return Relu::apply(x); }
 
+torch::Tensor relu_residual(const torch::Tensor& x, const torch::Tensor& weight,
+                            const OptionalTensor& bias, int64_t padding, int64_t dilation) {
+  return ReluResidual::apply(x, weight, bias, padding, dilation);
+}
+
 torch::Tensor max_pool1d(const torch::Tensor& x, const torch::Tensor& y, c10::IntArrayRef kernel,
                          c10::IntArrayRef stride, c10::IntArrayRef padding,
                          c10::IntArrayRef dilation, bool ceil_mode, const OptionalTensor& dx,
@@ -288,6 +333,8 @@ TORCH_LIBRARY_FRAGMENT(seqattr, m) {
   // dx and dy, when given, are the graph's Δ of x and y (delta_graph.h).
   m.def("deeplift_rescale(Tensor x, Tensor y, Tensor? dx=None, Tensor? dy=None) -> Tensor", &rescale);
   m.def("deeplift_relu(Tensor x) -> Tensor", &relu);
+  m.def("deeplift_relu_residual(Tensor x, Tensor weight, Tensor? bias, int padding, int dilation) "
+        "-> Tensor", &relu_residual);
   m.def("deeplift_max_pool1d(Tensor x, Tensor y, int[] kernel_size, int[] stride, int[] padding, "
         "int[] dilation, bool ceil_mode, Tensor? dx=None, Tensor? dy=None) -> Tensor",
         &max_pool1d);

@@ -5,6 +5,9 @@
 //   seqattr::deeplift_max_pool1d(x, y, ...)     max-pool 1d
 //   seqattr::deeplift_softmax(x, y, dim)        softmax
 //   seqattr::deeplift_detached_product(w, c, z) z = w * c, w input-dependent only via detach
+// and, fused where Model's graph has them (fuse_relu_rule_residuals):
+//   seqattr::deeplift_relu(x)                    relu(x) with its rescale rule
+//   seqattr::deeplift_relu_residual(x, w, b, p, d)  x + deeplift_relu(conv1d_direct(x, w, b, p, d))
 // Forward returns y unchanged. Backward, for each reference row k paired with input row
 // i = owner[k], replaces the gradient by the pair's multiplier; input rows get no gradient
 // (only reference rows are seeded), and outside a DeepLIFT pass the op is the identity on y.
