@@ -121,8 +121,14 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
 }
 
 torch::jit::Module Model::runner(int64_t length) {
+  // Runs of sequences of many lengths (a fully convolutional model on varied regions) would
+  // keep a copy per length: a few are kept, then the set starts over.
+  constexpr size_t kKeptLengths = 8;
   auto found = runners_.find(length);
-  if (found == runners_.end()) found = runners_.emplace(length, runnable(module_, path_, length, convolution_pass_)).first;
+  if (found == runners_.end()) {
+    if (runners_.size() >= kKeptLengths) runners_.clear();
+    found = runners_.emplace(length, runnable(module_, path_, length, convolution_pass_)).first;
+  }
   return found->second;
 }
 
