@@ -222,29 +222,33 @@ void conv1d_aten_narrow(benchmark::State& state, torch::Device device) {
   narrow_convolution(state, device, false);
 }
 
-// A BPNet residual layer (64 filters, kernel 3, dilation 16), x + relu(conv(x)): same-padded
-// (all 2,114 positions) and unpadded (the 2,082 centre positions, as a layer computes where
-// core/demanded_positions.h narrows it). FLOP/s of the positions computed: the two should match.
-void residual_layer(benchmark::State& state, torch::Device device, bool padded) {
-  const int64_t rows = state.range(0), dilation = 16;
+// A BPNet residual layer (kernel 3, dilation 16), x + relu(conv(x)): same-padded (all 2,114
+// positions) and unpadded (the 2,082 centre positions, as a layer computes where
+// core/demanded_positions.h narrows it), 64 filters; and a ChromBPNet-sized one, 512 filters
+// (an eighth of the rows: the same work). FLOP/s of the positions computed.
+void residual_layer(benchmark::State& state, torch::Device device, bool padded, int64_t filters) {
+  const int64_t rows = std::max<int64_t>(1, state.range(0) * kFilters / filters), dilation = 16;
   const int64_t out_length = padded ? kLength : kLength - 2 * dilation;
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  const auto x = torch::randn({rows, kFilters, kLength}, f32);
-  const auto w = torch::randn({kFilters, kFilters, 3}, f32);
-  const auto b = torch::randn({kFilters}, f32);
+  const auto x = torch::randn({rows, filters, kLength}, f32);
+  const auto w = torch::randn({filters, filters, 3}, f32);
+  const auto b = torch::randn({filters}, f32);
   time_loop(state, device, [&] {
     benchmark::DoNotOptimize(ops::conv1d_direct_relu_residual(x, w, b, padded ? dilation : 0, dilation));
   });
-  state.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * out_length * kFilters * kFilters * 3,
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * out_length * filters * filters * 3,
                                                 benchmark::Counter::kIsIterationInvariantRate);
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
 void conv1d_direct_residual_same(benchmark::State& state, torch::Device device) {
-  residual_layer(state, device, true);
+  residual_layer(state, device, true, kFilters);
 }
 void conv1d_direct_residual_centre(benchmark::State& state, torch::Device device) {
-  residual_layer(state, device, false);
+  residual_layer(state, device, false, kFilters);
+}
+void conv1d_direct_residual_wide(benchmark::State& state, torch::Device device) {
+  residual_layer(state, device, false, 512);
 }
 
 // DeepLIFT's fused ReLU rule on a [inputs; references] batch at a 64-filter layer.
@@ -282,6 +286,7 @@ void register_all(const torch::Device& device) {
       {"conv1d_aten_narrow", conv1d_aten_narrow},
       {"conv1d_direct_residual_same", conv1d_direct_residual_same},
       {"conv1d_direct_residual_centre", conv1d_direct_residual_centre},
+      {"conv1d_direct_residual_wide", conv1d_direct_residual_wide},
   };
   for (const auto& [name, bench] : benches) {
     const std::string full_name = std::string(name) + "/" + (device.is_cuda() ? "cuda" : "cpu");

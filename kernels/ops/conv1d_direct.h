@@ -36,8 +36,8 @@ at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
 // shorter, else it throws): chrombpnet's crop, and what core/demanded_positions.h makes of a
 // same-padded layer whose ends no output reads. With as many output channels as input the CPU
 // kernel adds x to each block of 512 positions just stored (in cache), the same roundings as
-// the separate add; otherwise x + relu(...) broadcasts as aten::add does. core/direct_convolutions.h fuses an add of a
-// conv1d_direct_relu's input to its output into it. Its derivative with respect to x is the
+// the separate add; otherwise x + relu(...) broadcasts as aten::add does.
+// core/direct_convolutions.h fuses an add of a conv1d_direct_relu's input to its output into it. Its derivative with respect to x is the
 // residual's gradient plus the convolution's, summed by conv1d_direct_input_grad's addend;
 // the relu output is not differentiable (the rewrite leaves it unused).
 std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual(
@@ -49,8 +49,9 @@ std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual(
 // g = grad, or with a gate (grad's shape: the relu output y of conv1d_direct_relu)
 // g = threshold_backward(grad, gate, 0), i.e. zero where gate <= 0 (NaN passes); the addend
 // (x's shape, or shorter by an even number of positions: then added to the centre, as a
-// cropped residual passes its gradient) is zero when not given. The same values as those separate ops: the CPU kernel
-// masks as it reads grad and adds as it stores, with no pass of its own for either.
+// cropped residual passes its gradient) is zero when not given. The same values as those
+// separate ops: the CPU kernel masks as it reads grad and adds as it stores, with no pass of
+// its own for either.
 at::Tensor conv1d_direct_input_grad(const at::Tensor& grad, const at::Tensor& weight,
                                     int64_t length, int64_t padding, int64_t dilation,
                                     const c10::optional<at::Tensor>& gate = c10::nullopt,

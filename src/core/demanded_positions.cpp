@@ -50,14 +50,16 @@ struct Step {
 // whether they add a residual (x, or its centre where the output is shorter).
 bool is_convolution(const Node* node) {
   static const std::set<std::string> kinds = {
-      "seqattr::conv1d_direct", "seqattr::conv1d_direct_relu", "seqattr::conv1d_direct_relu_residual",
+      "seqattr::conv1d_direct", "seqattr::conv1d_direct_relu",
+      "seqattr::conv1d_direct_relu_residual",
       "seqattr::deeplift_relu_residual"};  // methods/deeplift/rules.h
   return kinds.count(node->kind().toQualString()) > 0;
 }
 
 bool adds_residual(const Node* node) {
   const std::string kind = node->kind().toQualString();
-  return kind == "seqattr::conv1d_direct_relu_residual" || kind == "seqattr::deeplift_relu_residual";
+  return kind == "seqattr::conv1d_direct_relu_residual" ||
+         kind == "seqattr::deeplift_relu_residual";
 }
 
 // Ops whose output at a position depends only on their operands at that position.
@@ -215,18 +217,23 @@ class DemandedPositions {
         return;
       }
       case Role::Convolution: {
-        const Span d = demanded(node);
-        const Span all = full(node->output(0));
-        const int64_t reach = step.dilation * (step.kernel - 1);
-        const Span reads{d.lo - step.padding, d.hi - step.padding + reach};
+        const Span d = demanded(node), reads = read_by(step, d);
         // Narrowed only where the part read lies inside the input: no padding, so the op's
         // padding becomes 0 and the residual term its input's centre.
-        const bool narrow = d != all && reads.lo >= 0 && reads.hi <= length_.at(node->input(0));
-        step.window = narrow ? d : all;
-        want(node->input(0), {step.window.lo - step.padding, step.window.hi - step.padding + reach});
+        const bool narrow = d != full(node->output(0)) && reads.lo >= 0 &&
+                            reads.hi <= length_.at(node->input(0));
+        step.window = narrow ? d : full(node->output(0));
+        want(node->input(0), read_by(step, step.window));  // clipped to the input: its padding
         return;
       }
     }
+  }
+
+  // The input positions a convolution reads to compute `window` of its output (outside the
+  // input: its padding).
+  static Span read_by(const Step& step, const Span& window) {
+    const int64_t reach = step.dilation * (step.kernel - 1);
+    return {window.lo - step.padding, window.hi - step.padding + reach};
   }
 
   // The positions `v` holds now, in its own coordinates.
@@ -242,7 +249,8 @@ class DemandedPositions {
                           h.lo, ", ", h.hi, "), its reader needs [", span.lo, ", ", span.hi, ")");
     if (h == span) return v;
     torch::jit::WithInsertPoint guard(reader);
-    Value* part = graph_.insert(c10::aten::slice, {v, int64_t{2}, span.lo - h.lo, span.hi - h.lo, int64_t{1}});
+    Value* part =
+        graph_.insert(c10::aten::slice, {v, int64_t{2}, span.lo - h.lo, span.hi - h.lo, int64_t{1}});
     part->setType(v->type());
     held_[part] = span;
     length_[part] = length_.at(v);
@@ -254,7 +262,8 @@ class DemandedPositions {
     switch (step.role) {
       case Role::Reader:
         for (size_t i = 0; i < node->inputs().size(); ++i) {
-          if (known(node->input(i))) node->replaceInput(i, cut(node->input(i), full(node->input(i)), node));
+          Value* v = node->input(i);
+          if (known(v)) node->replaceInput(i, cut(v, full(v), node));
         }
         return 0;
       case Role::Pointwise: {
@@ -272,19 +281,17 @@ class DemandedPositions {
         // The whole of what the input holds: drop_identity_slices removes such a slice.
         const bool whole = step.start + d.lo - h.lo == 0 && end == h.hi - h.lo;
         node->replaceInput(2, graph_.insertConstant(step.start + d.lo - h.lo));
-        node->replaceInput(3, graph_.insertConstant(whole ? std::numeric_limits<int64_t>::max() : end));
+        const int64_t kept_end = whole ? std::numeric_limits<int64_t>::max() : end;
+        node->replaceInput(3, graph_.insertConstant(kept_end));
         held_[node->output()] = d;
         return 0;
       }
       case Role::Convolution: {
-        const Span all = full(node->output(0));
-        const int64_t reach = step.dilation * (step.kernel - 1);
-        const Span reads = step.window == all
-                               ? Span{0, length_.at(node->input(0))}
-                               : Span{step.window.lo - step.padding, step.window.hi - step.padding + reach};
+        const bool whole = step.window == full(node->output(0));
+        const Span reads = whole ? full(node->input(0)) : read_by(step, step.window);
         node->replaceInput(0, cut(node->input(0), reads, node));
         for (const Value* v : node->outputs()) held_[v] = step.window;
-        if (step.window == all) return 0;
+        if (whole) return 0;
         torch::jit::WithInsertPoint guard(node);
         node->replaceInput(3, graph_.insertConstant(int64_t{0}));
         return 1;
