@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "common/heap.h"
 #include "kernels/ops/conv1d_direct.h"
 #include "kernels/ops/dinucleotide_shuffle.h"
 #include "kernels/ops/hypothetical_projection.h"
@@ -302,6 +303,9 @@ void register_all(const torch::Device& device) {
 }  // namespace seqattr
 
 int main(int argc, char** argv) {
+  // The heap as seqattr runs it (common/heap.h): outputs reuse freed blocks instead of
+  // faulting fresh pages in, which took ~20% of a 64-filter residual layer's time here.
+  seqattr::heap::keep_freed_memory_for_reuse();
   torch::manual_seed(0);
   seqattr::register_all(torch::Device(torch::kCPU));
   if (torch::cuda::is_available()) seqattr::register_all(torch::Device(torch::kCUDA));
