@@ -304,7 +304,7 @@ at::Tensor conv1d_direct_input_grad_cpu(const at::Tensor& grad, const at::Tensor
   if (given(gate)) around.gate = gate->detach();
   if (given(addend)) {
     around.addend = addend->detach();
-    around.addend_shift = -(length - addend->size(2)) / 2;  // centred (the checks hold it even)
+    around.addend_shift = -residual_crop(length, addend->size(2));  // on the centre
   }
   if (!runs_direct(grad)) {
     const auto input = at::empty({grad.size(0), weight.size(1), length}, grad.options());

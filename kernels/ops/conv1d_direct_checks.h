@@ -67,12 +67,10 @@ inline void check_conv1d_direct_grad_extras(const at::Tensor& grad, const at::Te
                 "conv1d_direct_input_grad: ", name, " must share grad's dtype and device");
   };
   check(gate, "gate", grad.sizes());
-  if (given(addend) && addend->dim() == 3 && addend->size(2) <= length &&
-      (length - addend->size(2)) % 2 == 0) {
-    check(addend, "addend", {grad.size(0), weight.size(1), addend->size(2)});
-  } else {
-    check(addend, "addend", {grad.size(0), weight.size(1), length});
-  }
+  // x's length, or its centre's (residual_crop's rule); anything else is reported as x's.
+  const bool centre = given(addend) && addend->dim() == 3 && addend->size(2) <= length &&
+                      (length - addend->size(2)) % 2 == 0;
+  check(addend, "addend", {grad.size(0), weight.size(1), centre ? addend->size(2) : length});
 }
 
 }  // namespace seqattr::ops

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/direct_convolutions.h"
+
 namespace seqattr {
 namespace {
 
@@ -45,22 +47,6 @@ struct Step {
   int64_t start = 0;  // LengthSlice: the input position of output position 0
   Span window;        // Convolution: the output positions it computes (set going backward)
 };
-
-// Ops with conv1d_direct's arguments (x, weight, bias, padding, dilation) and meaning, and
-// whether they add a residual (x, or its centre where the output is shorter).
-bool is_convolution(const Node* node) {
-  static const std::set<std::string> kinds = {
-      "seqattr::conv1d_direct", "seqattr::conv1d_direct_relu",
-      "seqattr::conv1d_direct_relu_residual",
-      "seqattr::deeplift_relu_residual"};  // methods/deeplift/rules.h
-  return kinds.count(node->kind().toQualString()) > 0;
-}
-
-bool adds_residual(const Node* node) {
-  const std::string kind = node->kind().toQualString();
-  return kind == "seqattr::conv1d_direct_relu_residual" ||
-         kind == "seqattr::deeplift_relu_residual";
-}
 
 // Ops whose output at a position depends only on their operands at that position.
 bool is_pointwise(const Node* node) {
@@ -136,14 +122,15 @@ class DemandedPositions {
 
   Step classify(const Node* node) {
     Step step;
-    if (is_convolution(node) && known(node->input(0))) {
+    if (is_direct_convolution(node->kind().toQualString()) && known(node->input(0))) {
       const auto padding = constant_int(node->input(3));
       const auto dilation = constant_int(node->input(4));
       const auto weight = tensor_value(module_, graph_, node->input(1));
       if (!padding || !dilation || !weight || weight->dim() != 3) return step;
       const int64_t in = length_.at(node->input(0));
       const int64_t out = in + 2 * *padding - *dilation * (weight->size(2) - 1);
-      if (out < 1 || (adds_residual(node) && ((in - out) < 0 || (in - out) % 2 != 0))) {
+      const bool residual = adds_residual(node->kind().toQualString());
+      if (out < 1 || (residual && ((in - out) < 0 || (in - out) % 2 != 0))) {
         return step;
       }
       step.role = Role::Convolution;

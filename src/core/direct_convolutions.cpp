@@ -88,6 +88,19 @@ int fuse_convolution_relus(torch::jit::Graph& graph) {
   return static_cast<int>(found.size());
 }
 
+bool is_direct_convolution(const std::string& kind) {
+  return kind == "seqattr::conv1d_direct" || kind == "seqattr::conv1d_direct_relu" ||
+         adds_residual(kind);
+}
+
+bool adds_residual(const std::string& kind) {
+  return kind == "seqattr::conv1d_direct_relu_residual" ||
+         kind == "seqattr::deeplift_relu_residual";
+}
+
+namespace {
+
+// Whether `node` is aten::add(Tensor, Tensor, alpha=1) (alpha a constant one).
 bool adds_with_unit_alpha(torch::jit::Node* node) {
   static const auto add = c10::Symbol::fromQualString("aten::add");
   if (node->kind() != add || node->inputs().size() != 3) return false;
@@ -96,8 +109,6 @@ bool adds_with_unit_alpha(torch::jit::Node* node) {
   return alpha && ((alpha->isInt() && alpha->toInt() == 1) ||
                    (alpha->isDouble() && alpha->toDouble() == 1.0));
 }
-
-namespace {
 
 // The conv1d_direct_relu that `term` is the output of, used only by the add, whose input is
 // `other`; else null.
@@ -110,17 +121,21 @@ torch::jit::Node* residual_convolution(torch::jit::Value* term, torch::jit::Valu
 
 }  // namespace
 
-int fuse_residual_relus(torch::jit::Graph& graph) {
-  static const auto fused = c10::Symbol::fromQualString("seqattr::conv1d_direct_relu_residual");
-  std::vector<std::pair<torch::jit::Node*, torch::jit::Node*>> found;  // (add, convolution)
+std::vector<std::pair<torch::jit::Node*, torch::jit::Node*>> residual_adds(
+    torch::jit::Graph& graph, const ResidualMatch& layer) {
+  std::vector<std::pair<torch::jit::Node*, torch::jit::Node*>> found;
   for (torch::jit::Node* node : graph.nodes()) {
     if (!adds_with_unit_alpha(node)) continue;
-    torch::jit::Value* a = node->input(0);
-    torch::jit::Value* b = node->input(1);
-    torch::jit::Node* conv = residual_convolution(b, a);
-    if (!conv) conv = residual_convolution(a, b);
-    if (conv) found.emplace_back(node, conv);
+    torch::jit::Node* match = layer(node->input(1), node->input(0));
+    if (!match) match = layer(node->input(0), node->input(1));
+    if (match) found.emplace_back(node, match);
   }
+  return found;
+}
+
+int fuse_residual_relus(torch::jit::Graph& graph) {
+  static const auto fused = c10::Symbol::fromQualString("seqattr::conv1d_direct_relu_residual");
+  const auto found = residual_adds(graph, residual_convolution);  // (add, convolution)
   for (const auto& [add, convolution] : found) {
     torch::jit::Node* both = graph.create(fused, convolution->inputs(), 2);
     both->insertBefore(add);

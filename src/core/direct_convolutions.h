@@ -3,6 +3,11 @@
 // LibTorch's 1-D convolutions; Model (core/model.h) applies it as convolution_kernels() says.
 #include <torch/script.h>
 
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/convolution_kernels.h"
 
 namespace seqattr {
@@ -26,8 +31,19 @@ int fuse_convolution_relus(torch::jit::Graph& graph);
 // many were fused.
 int fuse_residual_relus(torch::jit::Graph& graph);
 
-// Whether `node` is aten::add(Tensor, Tensor, alpha=1) (alpha a constant one): a residual
-// connection's add, for the fusions that look for one.
-bool adds_with_unit_alpha(torch::jit::Node* node);
+// Whether an op kind ("seqattr::conv1d_direct") is one of the convolutions the graph Model runs
+// may hold: an op with conv1d_direct's arguments (x, weight, bias, padding, dilation) and its
+// convolution (seqattr::conv1d_direct, _relu, _relu_residual, and DeepLIFT's fused
+// seqattr::deeplift_relu_residual, methods/deeplift/rules.h); and whether it then adds its
+// input as a residual (x, or x's centre where the output is shorter).
+bool is_direct_convolution(const std::string& kind);
+bool adds_residual(const std::string& kind);
+
+// The residual layers of `graph`, for the fusions that replace them: each aten::add(x, t) (alpha
+// a constant 1; either order) for which `layer(t, x)` names the node that computes t from x
+// (null: not one of the fusion's), with that node.
+using ResidualMatch = std::function<torch::jit::Node*(torch::jit::Value* term, torch::jit::Value* x)>;
+std::vector<std::pair<torch::jit::Node*, torch::jit::Node*>> residual_adds(
+    torch::jit::Graph& graph, const ResidualMatch& layer);
 
 }  // namespace seqattr

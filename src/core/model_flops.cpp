@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/direct_convolutions.h"
 #include "core/model_graph.h"
 
 namespace seqattr {
@@ -28,10 +29,7 @@ bool is_transposed_convolution(const std::string& kind, const std::vector<c10::I
 bool is_convolution(const std::string& kind) {
   return kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
          kind == "aten::_convolution" || kind == "aten::convolution" ||
-         kind.rfind("aten::conv_transpose", 0) == 0 ||
-         // the graph Model runs (core/direct_convolutions.h); not their input gradient
-         (kind.rfind("seqattr::conv1d_direct", 0) == 0 && kind != "seqattr::conv1d_direct_input_grad") ||
-         kind == "seqattr::deeplift_relu_residual";
+         kind.rfind("aten::conv_transpose", 0) == 0 || is_direct_convolution(kind);
 }
 
 // Ops that multiply matrices in ways not modelled here; named so that a reader of the

@@ -460,9 +460,10 @@ BenchRow run_combination(const Context& c, const std::shared_ptr<Model>& model,
   row.sequences_per_second_sd = rate.sd;
   row.bases_per_second_mean = rate.mean * static_cast<double>(c.length);
   row.bases_per_second_sd = rate.sd * static_cast<double>(c.length);
+  // Forward rows + 2 x backward rows: the convention FLOPs per sequence are counted in.
+  const auto rows = static_cast<double>(cost.forward_rows + 2 * cost.backward_rows);
   if (c.forward_flops >= 0) {
-    row.method_flops_per_sequence = static_cast<double>(c.forward_flops) *
-                                    static_cast<double>(cost.forward_rows + 2 * cost.backward_rows);
+    row.method_flops_per_sequence = static_cast<double>(c.forward_flops) * rows;
     row.flops_per_second_mean = row.method_flops_per_sequence * rate.mean;
     row.flops_per_second_sd = row.method_flops_per_sequence * rate.sd;
   }
@@ -472,9 +473,8 @@ BenchRow run_combination(const Context& c, const std::shared_ptr<Model>& model,
   }
   row.gemm_flops_per_second = gemm_flops_per_second(device);
   if (c.executed_flops >= 0) {
-    const double executed = static_cast<double>(c.executed_flops) *
-                            static_cast<double>(cost.forward_rows + 2 * cost.backward_rows);
-    row.gemm_fraction = executed * rate.mean / row.gemm_flops_per_second;
+    row.gemm_fraction = static_cast<double>(c.executed_flops) * rows * rate.mean /
+                        row.gemm_flops_per_second;
   }
   row.peak_rss_mib = peak_rss_mib();
   row.peak_rss_scope = rss_reset ? "combination" : "process";

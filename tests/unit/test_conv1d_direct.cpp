@@ -413,14 +413,6 @@ std::string source_path(const std::string& relative) {
   return std::string(SEQATTR_SOURCE_DIR) + "/" + relative;
 }
 
-// The outputs of a forward, a tensor or a tuple of them, as one list.
-std::vector<torch::Tensor> output_tensors(const c10::IValue& out) {
-  if (out.isTensor()) return {out.toTensor()};
-  std::vector<torch::Tensor> list;
-  for (const auto& element : out.toTupleRef().elements()) list.push_back(element.toTensor());
-  return list;
-}
-
 // A scripted model (aten::conv1d) and bpnet-lite's traced BPNet (aten::_convolution): every
 // convolution is replaced, and forward gives LibTorch's numbers to float32 rounding.
 TEST(DirectConvolutions, ReplaceScriptedAndTracedConvolutions) {
@@ -437,8 +429,8 @@ TEST(DirectConvolutions, ReplaceScriptedAndTracedConvolutions) {
 
     const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
     torch::NoGradGuard no_grad;
-    const auto expected = output_tensors(original.forward({x}));
-    const auto got = output_tensors(forward.module.forward({x}));
+    const auto expected = test::output_tensors(original.forward({x}));
+    const auto got = test::output_tensors(forward.module.forward({x}));
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i) {
       const double scale = expected[i].abs().max().item<double>();
@@ -501,7 +493,7 @@ TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
   const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
   const auto run = [&](torch::jit::Module& module) {
     auto input = x.clone().requires_grad_();
-    const auto outputs = output_tensors(module.forward({input}));
+    const auto outputs = test::output_tensors(module.forward({input}));
     outputs.back().sum().backward();
     return std::make_pair(outputs, input.grad());
   };

@@ -18,13 +18,6 @@
 namespace seqattr {
 namespace {
 
-std::vector<torch::Tensor> forward_outputs(const c10::IValue& out) {
-  if (out.isTensor()) return {out.toTensor()};
-  std::vector<torch::Tensor> list;
-  for (const auto& element : out.toTupleRef().elements()) list.push_back(element.toTensor());
-  return list;
-}
-
 // `module`'s forward as Model runs it, with or without the positions pass.
 ForwardGraph direct_forward(const torch::jit::Module& module, int64_t length, bool demanded,
                             int* narrowed = nullptr) {
@@ -46,7 +39,7 @@ struct Run {
 // Outputs, and the input gradient of a random weighting of all of them.
 Run run_with_gradient(torch::jit::Module& module, const torch::Tensor& x, uint64_t seed) {
   auto input = x.clone().requires_grad_();
-  const auto outputs = forward_outputs(module.forward({input}));
+  const auto outputs = test::output_tensors(module.forward({input}));
   torch::manual_seed(seed);
   torch::Tensor total = torch::zeros({}, x.options());
   for (const auto& y : outputs) total = total + (y * torch::randn(y.sizes(), y.options())).sum();

@@ -7,6 +7,9 @@
 #include <string>
 
 #include <c10/core/ScalarType.h>
+#include <torch/script.h>
+
+#include <vector>
 
 namespace seqattr::test {
 
@@ -37,5 +40,13 @@ inline double tolerance(c10::ScalarType dtype) {
 
 // Directory of the committed test data (golden models and arrays).
 inline std::string data_dir() { return SEQATTR_TEST_DATA_DIR; }
+
+// The outputs of a forward, a tensor or a tuple of them, as one list.
+inline std::vector<at::Tensor> output_tensors(const c10::IValue& out) {
+  if (out.isTensor()) return {out.toTensor()};
+  std::vector<at::Tensor> list;
+  for (const auto& element : out.toTupleRef().elements()) list.push_back(element.toTensor());
+  return list;
+}
 
 }  // namespace seqattr::test

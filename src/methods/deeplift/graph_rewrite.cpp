@@ -231,13 +231,7 @@ int fuse_relu_rule_residuals(torch::jit::Graph& graph) {
     if (convolution->kind() != conv || relu->input(0)->uses().size() != 1) return nullptr;
     return convolution->input(0) == other ? relu : nullptr;
   };
-  std::vector<std::pair<Node*, Node*>> found;  // (add, rule)
-  for (Node* node : graph.nodes()) {
-    if (!adds_with_unit_alpha(node)) continue;
-    Node* relu = layer_rule(node->input(1), node->input(0));
-    if (!relu) relu = layer_rule(node->input(0), node->input(1));
-    if (relu) found.emplace_back(node, relu);
-  }
+  const auto found = residual_adds(graph, layer_rule);  // (add, rule)
   for (const auto& [add, relu] : found) {
     Node* convolution = relu->input(0)->node();
     torch::jit::WithInsertPoint guard(add);
