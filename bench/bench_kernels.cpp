@@ -16,6 +16,7 @@
 #include "kernels/ops/ig_accumulate.h"
 #include "kernels/ops/ig_path_points.h"
 #include "kernels/ops/ism_mutants.h"
+#include "kernels/ops/relu_change.h"
 #include "kernels/ops/relu_max_pool_change.h"
 #include "kernels/ops/relu_rescale_grad.h"
 #include "kernels/ops/rescale_multipliers.h"
@@ -267,6 +268,41 @@ void relu_rescale_grad(benchmark::State& state, torch::Device device) {
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
+// Fast ISM's ReLU on a BPNet layer's changes: 64 channels, 301-wide windows (a 100-position
+// scan's last dilated layers), channel-last as its convolutions leave them; against the
+// unfused rule it replaced (reference terms gathered per row, added, maximised).
+void relu_change_windows(benchmark::State& state, torch::Device device, bool fused) {
+  constexpr int64_t kWindow = 301;
+  const int64_t rows = state.range(0);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto delta = torch::randn({rows, kWindow, kFilters}, f32).transpose(1, 2);
+  const auto reference = torch::randn({kLength, kFilters}, f32).t();
+  const auto lo = torch::randint(0, kLength - kWindow, {rows}, f32.dtype(torch::kLong));
+  const auto low = reference.clamp_max(0), high = -reference.clamp_min(0);
+  time_loop(state, device, [&] {
+    if (fused) {
+      benchmark::DoNotOptimize(ops::relu_change(delta, lo, reference));
+    } else {
+      // As the rule read them (fast_ism_change.cpp, reference_rows): one run per row.
+      const auto at_rows = [&](const torch::Tensor& t) {
+        return t.unfold(-1, kWindow, 1).movedim(-2, 0).index_select(0, lo);
+      };
+      auto out = delta + at_rows(low);
+      benchmark::DoNotOptimize(at::maximum_out(out, out, at_rows(high)));
+    }
+  });
+  // Per row: its changes read and written, the reference under its window read.
+  state.SetBytesProcessed(state.iterations() * rows * kFilters * kWindow * 3 * kFloat);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void relu_change(benchmark::State& state, torch::Device device) {
+  relu_change_windows(state, device, true);
+}
+void relu_change_unfused(benchmark::State& state, torch::Device device) {
+  relu_change_windows(state, device, false);
+}
+
 using Bench = void (*)(benchmark::State&, torch::Device);
 
 void register_all(const torch::Device& device) {
@@ -278,6 +314,8 @@ void register_all(const torch::Device& device) {
       {"ism_mutants", ism_mutants},
       {"dinucleotide_shuffles", dinucleotide_shuffles},
       {"relu_max_pool_change", relu_max_pool_change},
+      {"relu_change", relu_change},
+      {"relu_change_unfused", relu_change_unfused},
       {"relu_rescale_grad", relu_rescale_grad},
       {"conv1d_direct", conv1d_direct},
       {"conv1d_direct_input_grad", conv1d_direct_input_grad},

@@ -8,6 +8,7 @@
 #include "kernels/ops/dinucleotide_shuffle.h"
 #include "kernels/ops/hypothetical_projection.h"
 #include "kernels/ops/ism_mutants.h"
+#include "kernels/ops/relu_change.h"
 #include "kernels/ops/relu_max_pool_change.h"
 #include "kernels/ops/rescale_multipliers.h"
 #include "test_support.h"
@@ -345,6 +346,67 @@ TEST(ReluMaxPoolChange, RejectsBadArguments) {
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, ReluPoolTest, ::testing::Values(torch::kFloat32, torch::kFloat64),
                          [](const auto& info) { return std::string(c10::toString(info.param)); });
+
+// seqattr::relu_change against fast ISM's unfused ReLU rule: the reference's terms gathered
+// at each row's window, added and maximised (the expressions it replaces), bit for bit.
+torch::Tensor relu_change_expression(const PoolCase& c) {
+  const int64_t width = c.delta.size(2);
+  const auto index = (c.lo.unsqueeze(1) + torch::arange(width)).unsqueeze(1);
+  const auto at_rows = [&](const torch::Tensor& term) {
+    const auto rows = term.unsqueeze(0).expand({c.delta.size(0), -1, -1});
+    return rows.gather(2, index.expand(c.delta.sizes()));
+  };
+  const auto low = at_rows(c.reference.clamp_max(0)), high = at_rows(-c.reference.clamp_min(0));
+  return torch::maximum(c.delta + low, high);
+}
+
+TEST_P(ReluPoolTest, ReluChangeMatchesTheRuleExactly) {
+  torch::manual_seed(53);
+  for (const bool channel_last : {true, false}) {
+    for (const int64_t width : {1, 17, 203}) {
+      auto c = random_pool_case(GetParam(), 9, 37, 203, width, 1, channel_last);
+      c.reference[3][c.lo[4].item<int64_t>()] = 0.0;  // r = 0: -max(r, 0) is -0
+      const auto got = ops::relu_change(c.delta, c.lo, c.reference);
+      EXPECT_TRUE(torch::equal(got, relu_change_expression(c))) << "width " << width;
+      // The layout comes back as it went in (fast ISM's next convolution reads it as it lies).
+      EXPECT_TRUE(channel_last ? got.transpose(1, 2).is_contiguous() : got.is_contiguous());
+    }
+  }
+}
+
+TEST_P(ReluPoolTest, ReluChangePropagatesNan) {
+  auto c = random_pool_case(GetParam(), 3, 5, 40, 8, 1, true);
+  c.delta[2][1][3] = std::numeric_limits<double>::quiet_NaN();
+  c.reference[4][c.lo[0].item<int64_t>() + 5] = std::numeric_limits<double>::quiet_NaN();
+  const auto got = ops::relu_change(c.delta, c.lo, c.reference);
+  EXPECT_TRUE(std::isnan(got[2][1][3].item<double>()));
+  EXPECT_TRUE(std::isnan(got[0][4][5].item<double>()));
+  const auto expected = relu_change_expression(c);
+  EXPECT_TRUE(torch::equal(got.isnan(), expected.isnan()));
+  EXPECT_TRUE(torch::equal(got.nan_to_num(0), expected.nan_to_num(0)));
+}
+
+TEST_P(ReluPoolTest, ReluChangeCudaTwinMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(54);
+  for (const bool channel_last : {true, false}) {
+    const auto c = random_pool_case(GetParam(), 192, 64, 2114, 301, 1, channel_last);
+    const auto cpu = ops::relu_change(c.delta, c.lo, c.reference);
+    const auto gpu = ops::relu_change(c.delta.to(kCuda), c.lo.to(kCuda), c.reference.to(kCuda));
+    EXPECT_TRUE(torch::equal(gpu.cpu(), cpu));  // one addition and a max: no rounding to differ
+  }
+}
+
+TEST(ReluChange, RejectsBadArguments) {
+  const auto c = random_pool_case(torch::kFloat32, 4, 6, 30, 5, 1, false);
+  EXPECT_NO_THROW(ops::relu_change(c.delta, c.lo, c.reference));
+  EXPECT_THROW(ops::relu_change(c.delta, c.lo + 30, c.reference), c10::Error);  // window past L
+  EXPECT_THROW(ops::relu_change(c.delta, c.lo.to(torch::kInt), c.reference), c10::Error);
+  EXPECT_THROW(ops::relu_change(c.delta, c.lo.narrow(0, 0, 3), c.reference), c10::Error);
+  EXPECT_THROW(ops::relu_change(c.delta, c.lo, c.reference.to(torch::kFloat64)), c10::Error);
+  EXPECT_THROW(ops::relu_change(c.delta, c.lo, c.reference.narrow(0, 0, 5)), c10::Error);
+  EXPECT_THROW(ops::relu_change(c.delta, c.lo, c.reference.narrow(1, 0, 4)), c10::Error);  // W > L
+}
 
 }  // namespace
 }  // namespace seqattr

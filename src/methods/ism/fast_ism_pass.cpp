@@ -297,7 +297,7 @@ PrecomputedTerms precompute_terms(torch::jit::Graph& graph, const Env& env,
     if (kind == aten::relu && rows.used > 1) continue;
     const auto input = rows.read(env.at(node->inputs().at(0)).toTensor());
     if (kind == aten::relu) {
-      terms[node] = relu_terms(node, input);
+      terms[node] = relu_terms(input);
       continue;
     }
     if (kind == aten::amax) {  // its input's gap to it

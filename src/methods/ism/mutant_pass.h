@@ -44,7 +44,7 @@ torch::Tensor with_reduced_dims(torch::Tensor reduced, std::vector<int64_t> dims
 
 // Reference terms of a ReLU (rules_pointwise.cpp) and a max-pool (rules_windowed.cpp), for
 // precompute_terms: `r` is the node's input, as many rows as the pass reads.
-std::vector<torch::Tensor> relu_terms(const Node* relu, const torch::Tensor& r);
+std::vector<torch::Tensor> relu_terms(const torch::Tensor& r);
 std::vector<torch::Tensor> max_pool_terms(const torch::Tensor& r, int64_t k);
 
 // The mutants' values of one pass, as slots (fast_ism_change.h), filled node by node in graph

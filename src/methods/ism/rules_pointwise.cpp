@@ -1,5 +1,6 @@
 // Rules for pointwise operations (activations, batchnorm in eval mode, pow by a scalar) and
 // binary arithmetic (add, sub, rsub, mul, div).
+#include "kernels/ops/relu_change.h"
 #include "methods/ism/mutant_pass.h"
 
 namespace seqattr::fast_ism {
@@ -63,19 +64,43 @@ double alpha_of(const Node* node, const std::vector<c10::IValue>& extra) {
   return alpha.toScalar().to<double>();
 }
 
+
+// a + coefficient * b for windows a and b where one holds the other in every row at one
+// offset (a residual add of a layer's input to its convolution's output) and the coefficient
+// is 1 or -1: the wide change, negated where it is b's and the coefficient -1 (exact), with
+// the narrow one added over its part, in the wide one's memory layout (channel-last from a
+// scattered convolution stays so, for the next one to read without a copy). The same sums as
+// padding the narrow change with zeros and adding (addition commutes; outside the narrow part
+// the wide change alone, which x + 0 is but for the sign of a zero). Undefined where it does
+// not apply.
+torch::Tensor nested_sum(const Slot& a, const Slot& b, const Placement& out, double coefficient) {
+  if (coefficient != 1.0 && coefficient != -1.0) return {};
+  const bool a_wide = a.width() == out.width && a.lo == out.lo;
+  const Slot& wide = a_wide ? a : b;
+  const Slot& inner = a_wide ? b : a;
+  if (wide.width() != out.width || wide.lo != out.lo || inner.width() > out.width) return {};
+  const int64_t offset = inner.lo.empty() ? 0 : inner.lo.front() - out.lo.front();
+  for (size_t r = 0; r < out.lo.size(); ++r) {
+    if (inner.lo[r] - out.lo[r] != offset) return {};
+  }
+  if (offset < 0 || offset + inner.width() > out.width) return {};
+  const bool negate_wide = !a_wide && coefficient == -1.0;
+  auto sum = negate_wide ? wide.delta.neg() : wide.delta.clone(at::MemoryFormat::Preserve);
+  const double inner_coefficient = a_wide ? coefficient : 1.0;
+  sum.narrow(-1, offset, inner.width()).add_(inner.delta, inner_coefficient);
+  return sum;
+}
+
 }  // namespace
 
 // relu(r + d) - relu(r) = max(d + min(r, 0), -max(r, 0)), exactly when r > 0 and rounded
-// once, at |r + d| <= |d|, otherwise: the terms min(r, 0) and -max(r, 0) of input r. For a
-// (1, C, L) ReLU read only by a max-pool, also r itself stored channel-last, which
-// relu_max_pool_change reads when the two are fused (fuses_into_max_pool).
-std::vector<torch::Tensor> relu_terms(const Node* relu, const torch::Tensor& r) {
-  std::vector<torch::Tensor> terms = {r.clamp_max(0), -r.clamp_min(0)};
-  const auto& uses = relu->output()->uses();
-  if (r.dim() == 3 && uses.size() == 1 && uses.front().user->kind() == aten::max_pool1d) {
-    terms.push_back(channels_last(r));
-  }
-  return terms;
+// once, at |r + d| <= |d|, otherwise. Precomputed for a sequence's many substitutions: for a
+// (1, C, L) input, r itself stored channel-last, which relu_change (and relu_max_pool_change,
+// where the ReLU is fused into its max-pool: fuses_into_max_pool) read in place; for inputs
+// of other ranks (after a dense layer) the terms min(r, 0) and -max(r, 0).
+std::vector<torch::Tensor> relu_terms(const torch::Tensor& r) {
+  if (r.dim() == 3 && r.size(0) == 1) return {channels_last(r)};
+  return {r.clamp_max(0), -r.clamp_min(0)};
 }
 
 bool MutantPass::pointwise_arguments(const Node* node, std::vector<c10::IValue>* args) const {
@@ -120,13 +145,22 @@ bool MutantPass::rule_relu(Node* node) {
   }
   // See relu_terms: precomputed for a sequence's many substitutions, else (a batch of
   // sequences, one substitution each) computed under the change alone.
+  const auto terms = terms_.find(node);
+  const auto dtype = in.delta.scalar_type();
+  if (terms != terms_.end() && terms->second.size() == 1 &&
+      (dtype == torch::kFloat || dtype == torch::kDouble)) {
+    const auto lo = in.kind == Slot::Kind::Window ? in.lo : std::vector<int64_t>(in.rows(), 0);
+    const auto delta = ops::relu_change(in.delta, long_tensor(lo, in.delta.device()),
+                                        terms->second.front().squeeze(0));
+    set(node->output(), like(in, node, delta));
+    return true;
+  }
   torch::Tensor low, high;
-  if (terms_.count(node)) {
-    const auto& t = terms_.at(node);
+  if (terms != terms_.end() && terms->second.size() == 2) {
     const auto at = [&](const torch::Tensor& term) {
       return in.kind == Slot::Kind::Window ? reference_rows(term, in.lo, in.width()) : term;
     };
-    low = at(t[0]), high = at(t[1]);
+    low = at(terms->second[0]), high = at(terms->second[1]);
   } else {
     const auto r = reference_under(in);
     low = r.clamp_max(0), high = -r.clamp_min(0);
@@ -230,6 +264,14 @@ bool MutantPass::rule_binary_changes(Node* node, c10::Symbol kind, const Value* 
   if (windows) {
     const Placement union_ = union_of({&sa, &sb}, sa.length());
     lo = union_.lo;
+    if (!product) {
+      const double coefficient = kind == aten::sub ? -alpha : alpha;  // of b
+      const auto delta = nested_sum(sa, sb, union_, coefficient);
+      if (delta.defined()) {
+        set(node->output(), window_slot(out_reference, lo, delta));
+        return true;
+      }
+    }
     da = shift_rows(sa.delta, sa.lo, lo, union_.width);
     db = shift_rows(sb.delta, sb.lo, lo, union_.width);
     if (product) {
@@ -247,10 +289,9 @@ bool MutantPass::rule_binary_changes(Node* node, c10::Symbol kind, const Value* 
     if (product) ra = exact_under(a, sa), rb = exact_under(b, sb);
   }
   torch::Tensor delta;
-  if (kind == aten::add) {
-    delta = da + db * alpha;
-  } else if (kind == aten::sub) {
-    delta = da - db * alpha;
+  if (kind == aten::add || kind == aten::sub) {
+    const double coefficient = kind == aten::sub ? -alpha : alpha;  // of b
+    delta = coefficient == 1.0 ? da + db : coefficient == -1.0 ? da - db : da + db * coefficient;
   } else {
     // In float64: the two terms can cancel (a softmax-weighted profile's weights and logits
     // both change), and what follows may sum such terms over every position.

@@ -160,7 +160,7 @@ bool MutantPass::fuses_into_max_pool(Node* relu) const {
   // The fused kernel reads one reference row (ops/relu_max_pool_change.h).
   return layout_.used == 1 && pool->kind() == c10::aten::max_pool1d && uses.front().offset == 0 &&
          kernel_dtype &&
-         terms_.count(relu) && terms_.at(relu).size() == 3 && pool_kernel(pool, &k);
+         terms_.count(relu) && terms_.at(relu).size() == 1 && pool_kernel(pool, &k);
 }
 
 bool MutantPass::rule_pool(Node* node) {
@@ -182,7 +182,7 @@ bool MutantPass::rule_pool(Node* node) {
   const auto& gap = average ? torch::Tensor() : terms_.at(node).at(0);  // see max_pool_terms
   if (left_to_reader_.count(x)) {  // `in` is the ReLU's input (fuses_into_max_pool)
     const auto device = in.delta.device();
-    const auto& relu_input = terms_.at(x->node()).at(2);  // channel-last, see relu_terms
+    const auto& relu_input = terms_.at(x->node()).front();  // channel-last, see relu_terms
     const auto pooled = ops::relu_max_pool_change(in.delta, long_tensor(in.lo, device),
                                                   relu_input.squeeze(0), gap.squeeze(0), k,
                                                   long_tensor(out.lo, device), out.width);
