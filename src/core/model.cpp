@@ -1,5 +1,6 @@
 #include "core/model.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -122,14 +123,18 @@ torch::Tensor Model::forward(const torch::Tensor& batch) {
 
 torch::jit::Module Model::runner(int64_t length) {
   // Runs of sequences of many lengths (a fully convolutional model on varied regions) would
-  // keep a copy per length: a few are kept, then the set starts over.
+  // keep a copy per length: a few are kept, the least recently used dropped for a new one.
   constexpr size_t kKeptLengths = 8;
   auto found = runners_.find(length);
   if (found == runners_.end()) {
-    if (runners_.size() >= kKeptLengths) runners_.clear();
-    found = runners_.emplace(length, runnable(module_, path_, length, convolution_pass_)).first;
+    if (runners_.size() >= kKeptLengths) {
+      const auto earlier = [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; };
+      runners_.erase(std::min_element(runners_.begin(), runners_.end(), earlier));
+    }
+    found = runners_.emplace(length, Runner{runnable(module_, path_, length, convolution_pass_)}).first;
   }
-  return found->second;
+  found->second.last_use = ++runner_uses_;
+  return found->second.module;
 }
 
 bool Model::any_parameter_requires_grad() const {

@@ -51,8 +51,13 @@ class Model {
   // convolutions that compute only the positions the output reads (core/demanded_positions.h),
   // made by the first forward of that length from module_ as it is then (a model only read, or
   // only adapted into another, never needs it; convert module_, e.g. to float64, before its
-  // first forward).
-  std::map<int64_t, torch::jit::Module> runners_;
+  // first forward). A few lengths are kept, the least recently used dropped first.
+  struct Runner {
+    torch::jit::Module module;
+    uint64_t last_use = 0;
+  };
+  std::map<int64_t, Runner> runners_;
+  uint64_t runner_uses_ = 0;
   std::string path_;
   torch::Device device_;
   GraphPass convolution_pass_;

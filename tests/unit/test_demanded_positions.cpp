@@ -176,5 +176,21 @@ TEST(DemandedPositions, ModelRunsEachLengthWithItsOwnGraph) {
   }
 }
 
+// A few lengths' graphs are kept; a new length past them drops the least recently used one,
+// not the others (a run alternating two lengths among many keeps both).
+TEST(DemandedPositions, ModelKeepsTheRecentlyUsedLengths) {
+  auto model = Model::load(std::string(SEQATTR_SOURCE_DIR) + "/tests/data/mini_bpnet.pt", torch::kCPU);
+  // Handles held here keep each graph alive, so a graph made again has a new address.
+  const auto first = model.runner(1000), second = model.runner(1001);
+  const auto same = [](const torch::jit::Module& a, const torch::jit::Module& b) {
+    return a._ivalue().get() == b._ivalue().get();
+  };
+  for (int64_t length = 1002; length < 1008; ++length) model.runner(length);  // 8 lengths kept
+  EXPECT_TRUE(same(model.runner(1000), first));  // now the most recent
+  model.runner(1008);                             // drops 1001, the least recently used
+  EXPECT_TRUE(same(model.runner(1000), first));
+  EXPECT_FALSE(same(model.runner(1001), second));  // made again
+}
+
 }  // namespace
 }  // namespace seqattr
