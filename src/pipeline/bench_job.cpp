@@ -663,9 +663,10 @@ std::string markdown_notes(const std::vector<BenchRow>& rows) {
          "sequence; FLOP/s = FLOP/seq × seq/s. The usual 1 : 2 rule counts weight gradients, "
          "which attribution never computes: the arithmetic done is (forward + backward rows) / "
          "(forward + 2 × backward rows) of this (about 2/3 for gradients, IG and DeepLIFT)\n";
-  out << "- of GEMM: the FLOP/s of the arithmetic the run executes over the machine's ceiling "
-         "measured in this run, a float32 square matrix product (2,048 on a CPU, 8,192 on a GPU; "
-         "best of 3) on the same device and threads: " << si(first.gemm_flops_per_second)
+  out << "- of GEMM: FLOP/s as above (the 1 : 2 rule) but of the forward FLOPs the run "
+         "executes, over the machine's ceiling measured in this run, a float32 square matrix "
+         "product (2,048 on a CPU, 8,192 on a GPU; best of 3) on the same device and threads "
+         "(the arithmetic done is about 2/3 of it, as above): " << si(first.gemm_flops_per_second)
       << "FLOP/s for the first row's. Executed forward FLOPs per sequence: "
       << si(static_cast<double>(first.executed_flops_per_sequence))
       << " for the first row's (fewer than the model's where convolutions compute only the "
