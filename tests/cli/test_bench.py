@@ -127,8 +127,8 @@ class Bench(TempDirTest):
             self.assertEqual(record["CUDA peak MiB"], "-")
             self.assertGreater(float(record["of GEMM"]), 0)
         self.assertIn("LibTorch", md)
-        self.assertIn("of GEMM: the FLOP/s of the arithmetic the run executes over the machine's "
-                      "ceiling", md)
+        self.assertIn("of GEMM: FLOP/s as above (the 1 : 2 rule) but of the forward FLOPs the run "
+                      "executes, over the machine's ceiling", md)
         self.assertIn("Executed forward FLOPs per sequence: 1.51 M", md)
         self.assertIn("--ism-window", md)
 
