@@ -128,10 +128,13 @@ torch::jit::Module Model::runner(int64_t length) {
   auto found = runners_.find(length);
   if (found == runners_.end()) {
     if (runners_.size() >= kKeptLengths) {
-      const auto earlier = [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; };
+      const auto earlier = [](const auto& a, const auto& b) {
+        return a.second.last_use < b.second.last_use;
+      };
       runners_.erase(std::min_element(runners_.begin(), runners_.end(), earlier));
     }
-    found = runners_.emplace(length, Runner{runnable(module_, path_, length, convolution_pass_)}).first;
+    const auto module = runnable(module_, path_, length, convolution_pass_);
+    found = runners_.emplace(length, Runner{module}).first;
   }
   found->second.last_use = ++runner_uses_;
   return found->second.module;

@@ -64,7 +64,6 @@ double alpha_of(const Node* node, const std::vector<c10::IValue>& extra) {
   return alpha.toScalar().to<double>();
 }
 
-
 // a + coefficient * b for windows a and b where one holds the other in every row at one
 // offset (a residual add of a layer's input to its convolution's output) and the coefficient
 // is 1 or -1: the wide change, negated where it is b's and the coefficient -1 (exact), with
@@ -291,7 +290,9 @@ bool MutantPass::rule_binary_changes(Node* node, c10::Symbol kind, const Value* 
   torch::Tensor delta;
   if (kind == aten::add || kind == aten::sub) {
     const double coefficient = kind == aten::sub ? -alpha : alpha;  // of b
-    delta = coefficient == 1.0 ? da + db : coefficient == -1.0 ? da - db : da + db * coefficient;
+    delta = coefficient == 1.0    ? da + db
+            : coefficient == -1.0 ? da - db
+                                  : da + db * coefficient;
   } else {
     // In float64: the two terms can cancel (a softmax-weighted profile's weights and logits
     // both change), and what follows may sum such terms over every position.
