@@ -37,9 +37,10 @@ at::Tensor conv1d_direct_relu(const at::Tensor& x, const at::Tensor& weight,
 // same-padded layer whose ends no output reads. With as many output channels as input the CPU
 // kernel adds x to each block of 512 positions just stored (in cache), the same roundings as
 // the separate add; otherwise x + relu(...) broadcasts as aten::add does.
-// core/direct_convolutions.h fuses an add of a conv1d_direct_relu's input to its output into it. Its derivative with respect to x is the
-// residual's gradient plus the convolution's, summed by conv1d_direct_input_grad's addend;
-// the relu output is not differentiable (the rewrite leaves it unused).
+// core/direct_convolutions.h fuses an add of a conv1d_direct_relu's input to its output into
+// it. Its derivative with respect to x is the residual's gradient plus the convolution's,
+// summed by conv1d_direct_input_grad's addend; the relu output is not differentiable (the
+// rewrite leaves it unused).
 std::tuple<at::Tensor, at::Tensor> conv1d_direct_relu_residual(
     const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
     int64_t padding, int64_t dilation);

@@ -260,11 +260,11 @@ bool MutantPass::rule_binary_changes(Node* node, c10::Symbol kind, const Value* 
   torch::Tensor da, db, ra, rb;
   std::vector<int64_t> lo;
   const bool product = kind == aten::mul || kind == aten::div;
+  const double coefficient = kind == aten::sub ? -alpha : alpha;  // of b, in a sum
   if (windows) {
     const Placement union_ = union_of({&sa, &sb}, sa.length());
     lo = union_.lo;
     if (!product) {
-      const double coefficient = kind == aten::sub ? -alpha : alpha;  // of b
       const auto delta = nested_sum(sa, sb, union_, coefficient);
       if (delta.defined()) {
         set(node->output(), window_slot(out_reference, lo, delta));
@@ -288,8 +288,7 @@ bool MutantPass::rule_binary_changes(Node* node, c10::Symbol kind, const Value* 
     if (product) ra = exact_under(a, sa), rb = exact_under(b, sb);
   }
   torch::Tensor delta;
-  if (kind == aten::add || kind == aten::sub) {
-    const double coefficient = kind == aten::sub ? -alpha : alpha;  // of b
+  if (!product) {
     delta = coefficient == 1.0    ? da + db
             : coefficient == -1.0 ? da - db
                                   : da + db * coefficient;
