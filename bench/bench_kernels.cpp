@@ -253,6 +253,25 @@ void conv1d_direct_residual_wide(benchmark::State& state, torch::Device device) 
   residual_layer(state, device, false, 512);
 }
 
+// The input gradient of BPNet's last dilated layer (dilation 256) where
+// core/demanded_positions.h narrows it: the gradient of the 1,074 positions the counts head
+// reads, to the layer's 1,586 input positions. Its first and last 512 read the gradient's zero
+// padding at one or two of the three taps, which the loops skip. FLOP/s of the multiply-adds
+// that meet the gradient (the forward's count).
+void conv1d_direct_input_grad_centre(benchmark::State& state, torch::Device device) {
+  const int64_t rows = state.range(0), dilation = 256, out_length = 1074;
+  const int64_t length = out_length + 2 * dilation;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const auto w = torch::randn({kFilters, kFilters, 3}, f32);
+  const auto grad = torch::randn({rows, kFilters, out_length}, f32);
+  time_loop(state, device, [&] {
+    benchmark::DoNotOptimize(ops::conv1d_direct_input_grad(grad, w, length, 0, dilation));
+  });
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * out_length * kFilters * kFilters * 3,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
 // DeepLIFT's fused ReLU rule on a [inputs; references] batch at a 64-filter layer.
 void relu_rescale_grad(benchmark::State& state, torch::Device device) {
   const int64_t rows = state.range(0), inputs = sequences_of(rows);
@@ -319,6 +338,7 @@ void register_all(const torch::Device& device) {
       {"relu_rescale_grad", relu_rescale_grad},
       {"conv1d_direct", conv1d_direct},
       {"conv1d_direct_input_grad", conv1d_direct_input_grad},
+      {"conv1d_direct_input_grad_centre", conv1d_direct_input_grad_centre},
       {"conv1d_aten", conv1d_aten},
       {"conv1d_aten_input_grad", conv1d_aten_input_grad},
       {"conv1d_direct_narrow", conv1d_direct_narrow},

@@ -176,6 +176,9 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
     packed = packed.view({blocks, rows::kChannelBlock, channels, kernel}).permute({0, 3, 2, 1}).contiguous();
   }
   const auto b = around.bias.defined() ? around.bias.detach().contiguous() : at::Tensor();
+  // Rows skips taps that read only zero padding where that gives the same bits: finite
+  // weights (an infinite or NaN weight times a padding zero is NaN, as at::conv1d has it).
+  const bool skips_padding = !narrow && at::isfinite(taps).all().item<bool>();
 
   const auto [low, high] = std::minmax_element(shifts.begin(), shifts.end());
   const int64_t spread = *high - *low;
@@ -210,9 +213,11 @@ std::pair<at::Tensor, at::Tensor> shifted_products(const at::Tensor& in, const a
                     around.relu});
       } else {
         fill_window(window, xp + sequence_at, gate_rows, channels, in_length, first, width);
+        const auto [lo, hi] = skips_padding ? inside(first, width, in_length)
+                                            : std::pair<int64_t, int64_t>{0, width};
         run_rows({window.data(), width, packed.data_ptr<float>(), kernel, channels,
                   window_shifts.data(), values, out_length, out_channels, bias, j0, j1,
-                  around.relu});
+                  around.relu, lo, hi});
       }
       // The addend while the block's values are still in cache: a contiguous run per channel
       // (the loops' own stores go down the channels, 16 rows at a time, and do not vectorize).

@@ -39,6 +39,14 @@ struct Rows {
   const float* bias;     // (O,) or null
   int64_t begin, end;
   bool relu;             // store max(sum, 0) (NaN stays NaN, as at::relu keeps it)
+  // x's positions [inside_begin, inside_end) hold the input; the others are its zero padding
+  // (give [0, width) where weights may not be finite). A tap whose positions in a tile all
+  // lie in the padding is skipped: its sums would be +0 (finite w: w * 0 is +-0, and +0 + +-0
+  // is +0), and a total, which starts at +0, is never -0, so adding +0 leaves it as it is.
+  // The same bits, fewer multiply-adds: the input gradient of a dilated layer whose output
+  // is its input's centre (core/demanded_positions.h) reads one or two of its three taps at
+  // the first and last 2d positions, a third of the work at d = 256 on 1,074 positions.
+  int64_t inside_begin, inside_end;
 };
 
 void rows_baseline(const Rows& rows);

@@ -21,9 +21,11 @@ inline __attribute__((always_inline)) void tile(const Rows& r, int64_t j, int64_
   for (int p = 0; p < Positions; ++p) total[p][0] = total[p][1] = Lanes8{};
   const float* weights = r.weight + block * r.kernel * r.channels * kChannelBlock;
   for (int64_t k = 0; k < r.kernel; ++k) {
+    const int64_t at = (j - r.begin) + r.shifts[k];
+    if (at + Positions <= r.inside_begin || at >= r.inside_end) continue;  // padding alone
     Lanes8 acc[Positions][2];
     for (int p = 0; p < Positions; ++p) acc[p][0] = acc[p][1] = Lanes8{};
-    const float* xk = r.x + ((j - r.begin) + r.shifts[k]) * r.channels;
+    const float* xk = r.x + at * r.channels;
     const float* wk = weights + k * r.channels * kChannelBlock;
     for (int64_t c = 0; c < r.channels; ++c) {
       Lanes8 w0, w1;

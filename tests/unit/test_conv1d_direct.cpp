@@ -137,6 +137,43 @@ TEST_P(Conv1dDirectTest, RowsDoNotDependOnTheirBatch) {
   EXPECT_TRUE(torch::equal(one[0], all[2]));
 }
 
+// Taps that read only zero padding are skipped (kernels/cpu/conv1d_direct_rows.h): the same
+// bits as reading the zeros. The reference is the same convolution with the zeros made part of
+// the input (explicitly padded x, or for the input gradient a zero-extended gradient), where
+// no position the comparison reads is padding and nothing is skipped.
+TEST(Conv1dDirect, SkippedPaddingGivesTheSameBits) {
+  torch::manual_seed(41);
+  auto list = shapes();
+  list.push_back({2, 16, 700, 16, 3, 0, 128, true});  // a centre layer's input gradient
+  for (const auto& s : list) {
+    if (s.out_channels < 8) continue;  // NarrowRows reads every tap
+    const auto c = random_conv_case(s, torch::kFloat32);
+    const auto y = ops::conv1d_direct(c.x, c.weight, c.bias, s.padding, s.dilation);
+    const auto padded = torch::constant_pad_nd(c.x, {s.padding, s.padding});
+    EXPECT_TRUE(torch::equal(y, ops::conv1d_direct(padded, c.weight, c.bias, 0, s.dilation)))
+        << "forward, dilation " << s.dilation;
+    const auto grad = torch::randn_like(y);
+    const int64_t extra = (s.kernel - 1) * s.dilation, margin = s.padding + extra;
+    const auto grad_x = ops::conv1d_direct_input_grad(grad, c.weight, s.length, s.padding, s.dilation);
+    const auto wide = ops::conv1d_direct_input_grad(torch::constant_pad_nd(grad, {extra, extra}),
+                                                    c.weight, s.length + 2 * margin, 0, s.dilation);
+    EXPECT_TRUE(torch::equal(grad_x, wide.narrow(2, margin, s.length)))
+        << "input gradient, dilation " << s.dilation;
+  }
+}
+
+// ... but not where a weight is infinite: infinity times a padding zero is NaN, as the sum
+// over the padding has it.
+TEST(Conv1dDirect, InfiniteWeightsReachThePadding) {
+  torch::manual_seed(43);
+  const ConvShape s{2, 16, 700, 16, 3, 256, 256, true};
+  auto c = random_conv_case(s, torch::kFloat32);
+  c.weight[0][0][0] = std::numeric_limits<float>::infinity();
+  const auto y = ops::conv1d_direct(c.x, c.weight, c.bias, s.padding, s.dilation);
+  EXPECT_FALSE(torch::isfinite(y.select(1, 0)).any().item<bool>());
+  EXPECT_TRUE(torch::isfinite(y.narrow(1, 1, 15)).all().item<bool>());
+}
+
 // Equal inputs give equal outputs at every position (float32; float64 is LibTorch's own):
 // a max-pool over them then breaks the tie as exact arithmetic does. A BLAS GEMM over the
 // positions does not promise it (its tiles round a column by where it falls).
