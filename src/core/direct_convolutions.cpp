@@ -73,7 +73,7 @@ int fuse_convolution_relus(torch::jit::Graph& graph) {
   for (torch::jit::Node* node : graph.nodes()) {
     if (node->kind() != relu && node->kind() != relu_) continue;
     torch::jit::Value* input = node->input(0);
-    if (input->node()->kind() == conv && input->uses().size() == 1) found.push_back(node);
+    if (input->node()->kind() == conv && only_read_by(input, node)) found.push_back(node);
   }
   for (torch::jit::Node* node : found) {
     torch::jit::Node* convolution = node->input(0)->node();
@@ -83,9 +83,21 @@ int fuse_convolution_relus(torch::jit::Graph& graph) {
     both->setType(node->output()->type());
     node->output()->replaceAllUsesWith(both);
     node->destroy();
+    // Shape reads of the convolution (a batch norm folded into it checked input.dim()) read
+    // the fused output, of the same shape; they come before the relu, so it moves up to them.
+    convolution->output()->replaceAllUsesWith(both);
+    both->node()->moveBefore(convolution);
     convolution->destroy();
   }
   return static_cast<int>(found.size());
+}
+
+bool only_read_by(torch::jit::Value* value, torch::jit::Node* user) {
+  for (const auto& use : value->uses()) {
+    const std::string kind = use.user->kind().toQualString();
+    if (use.user != user && kind != "aten::dim" && kind != "aten::size") return false;
+  }
+  return true;
 }
 
 bool is_direct_convolution(const std::string& kind) {

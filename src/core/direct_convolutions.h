@@ -18,8 +18,13 @@ namespace seqattr {
 // many were replaced.
 int use_direct_convolutions(torch::jit::Graph& graph);
 
+// Whether `user` is the only node that reads `value`'s elements: any other use only reads its
+// shape (aten::dim, aten::size: nn.BatchNorm1d's scripted input check).
+bool only_read_by(torch::jit::Value* value, torch::jit::Node* user);
+
 // Replaces each seqattr::conv1d_direct whose only use is aten::relu (or relu_) by one
-// seqattr::conv1d_direct_relu: the same values and gradients (up to the sign of zeros), and one
+// seqattr::conv1d_direct_relu (shape reads of the convolution read it instead): the same values
+// and gradients (up to the sign of zeros), and one
 // pass over the activations fewer each way. Run after the graph's own rewrites that look for
 // relus (DeepLIFT's rules): it hides them. Returns how many were fused.
 int fuse_convolution_relus(torch::jit::Graph& graph);

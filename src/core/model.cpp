@@ -7,6 +7,7 @@
 #include "common/errors.h"
 #include "common/input_file.h"
 #include "common/log.h"
+#include "core/batch_norm_folding.h"
 #include "core/demanded_positions.h"
 #include "core/direct_convolutions.h"
 #include "core/model_graph.h"
@@ -31,7 +32,8 @@ std::string message_without_backtrace(const std::exception& e) {
 }
 
 // The module forward() runs on inputs of `length` positions: a copy of `module` whose 1-D
-// convolutions are seqattr::conv1d_direct computing only the positions its output reads, or
+// convolutions (eval batch norms folded in) are seqattr::conv1d_direct computing only the
+// positions its output reads, or
 // `module` itself where there are none to replace, where --convolutions aten asks so, or where
 // its forward cannot be inlined (it then runs as saved).
 torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path,
@@ -39,13 +41,15 @@ torch::jit::Module runnable(const torch::jit::Module& module, const std::string&
   if (convolution_kernels() != ConvolutionKernels::Direct) return module;
   try {
     auto forward = inlined_forward(module, Freezing::KeepAttributes);
+    const int folded = fold_batch_norms(forward.module, *forward.graph);
     const int replaced = use_direct_convolutions(*forward.graph);
     const int fused = fuse_convolution_relus(*forward.graph);
     const int residual = fuse_residual_relus(*forward.graph);
     const int method_fused = convolution_pass ? convolution_pass(*forward.graph) : 0;
     const int narrowed = compute_only_demanded_positions(forward.module, forward.graph, length);
     drop_identity_slices(*forward.graph);
-    log::debug("'" + path + "': " + std::to_string(replaced) +
+    log::debug("'" + path + "': " + std::to_string(folded) +
+               " batch norm(s) folded into their convolution; " + std::to_string(replaced) +
                " convolution(s) run as seqattr::conv1d_direct, " + std::to_string(fused) +
                " of them with their relu, " + std::to_string(residual) +
                " of those with their residual add; " + std::to_string(method_fused) +

@@ -440,12 +440,6 @@ TEST(Conv1dDirect, RejectsBadArguments) {
 
 // --- the graph rewrite ---------------------------------------------------------------------
 
-int count_kind(const torch::jit::Graph& graph, const std::string& kind) {
-  int n = 0;
-  for (const auto* node : graph.nodes()) n += node->kind().toQualString() == kind;
-  return n;
-}
-
 std::string source_path(const std::string& relative) {
   return std::string(SEQATTR_SOURCE_DIR) + "/" + relative;
 }
@@ -458,11 +452,11 @@ TEST(DirectConvolutions, ReplaceScriptedAndTracedConvolutions) {
     auto original = torch::jit::load(source_path(file));
     original.eval();
     auto forward = inlined_forward(original, Freezing::KeepAttributes);
-    const int before = count_kind(*forward.graph, "aten::conv1d") +
-                       count_kind(*forward.graph, "aten::_convolution");
+    const int before = test::count_kind(*forward.graph, "aten::conv1d") +
+                       test::count_kind(*forward.graph, "aten::_convolution");
     ASSERT_GT(before, 0) << file;
     EXPECT_EQ(use_direct_convolutions(*forward.graph), before) << file;
-    EXPECT_EQ(count_kind(*forward.graph, "seqattr::conv1d_direct"), before) << file;
+    EXPECT_EQ(test::count_kind(*forward.graph, "seqattr::conv1d_direct"), before) << file;
 
     const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
     torch::NoGradGuard no_grad;
@@ -505,27 +499,27 @@ TEST(DirectConvolutions, FusesConvolutionsWithTheirOnlyRelu) {
   auto fused = inlined_forward(original, Freezing::KeepAttributes);
   use_direct_convolutions(*plain.graph);
   const int convolutions = use_direct_convolutions(*fused.graph);
-  const int relus = count_kind(*fused.graph, "aten::relu");
+  const int relus = test::count_kind(*fused.graph, "aten::relu");
   const int fusions = fuse_convolution_relus(*fused.graph);
   EXPECT_GT(fusions, 0);
-  EXPECT_EQ(count_kind(*fused.graph, "seqattr::conv1d_direct_relu"), fusions);
-  EXPECT_EQ(count_kind(*fused.graph, "seqattr::conv1d_direct"), convolutions - fusions);
-  EXPECT_EQ(count_kind(*fused.graph, "aten::relu"), relus - fusions);
+  EXPECT_EQ(test::count_kind(*fused.graph, "seqattr::conv1d_direct_relu"), fusions);
+  EXPECT_EQ(test::count_kind(*fused.graph, "seqattr::conv1d_direct"), convolutions - fusions);
+  EXPECT_EQ(test::count_kind(*fused.graph, "aten::relu"), relus - fusions);
   // Then each dilated layer's add of its input: all of them but the first layer's.
   auto residual = inlined_forward(original, Freezing::KeepAttributes);
   use_direct_convolutions(*residual.graph);
   fuse_convolution_relus(*residual.graph);
-  const int adds = count_kind(*residual.graph, "aten::add");
+  const int adds = test::count_kind(*residual.graph, "aten::add");
   const int layers = fuse_residual_relus(*residual.graph);
   EXPECT_EQ(layers, fusions - 1);
-  EXPECT_EQ(count_kind(*residual.graph, "seqattr::conv1d_direct_relu_residual"), layers);
-  EXPECT_EQ(count_kind(*residual.graph, "seqattr::conv1d_direct_relu"), fusions - layers);
-  EXPECT_EQ(count_kind(*residual.graph, "aten::add"), adds - layers);
+  EXPECT_EQ(test::count_kind(*residual.graph, "seqattr::conv1d_direct_relu_residual"), layers);
+  EXPECT_EQ(test::count_kind(*residual.graph, "seqattr::conv1d_direct_relu"), fusions - layers);
+  EXPECT_EQ(test::count_kind(*residual.graph, "aten::add"), adds - layers);
   // And the trace's whole-dimension slices (the counts head's crop slices dims 0 and 1 whole).
-  const int slices = count_kind(*residual.graph, "aten::slice");
+  const int slices = test::count_kind(*residual.graph, "aten::slice");
   EXPECT_GE(drop_identity_slices(*residual.graph), 2);
-  EXPECT_GE(count_kind(*residual.graph, "aten::slice"), 1);
-  EXPECT_LT(count_kind(*residual.graph, "aten::slice"), slices);
+  EXPECT_GE(test::count_kind(*residual.graph, "aten::slice"), 1);
+  EXPECT_LT(test::count_kind(*residual.graph, "aten::slice"), slices);
 
   const auto x = torch::one_hot(torch::randint(0, 4, {3, 1000}), 4).permute({0, 2, 1}).to(torch::kFloat32);
   const auto run = [&](torch::jit::Module& module) {
@@ -560,7 +554,7 @@ graph(%x : Tensor):
   return (%e))IR",
                       graph.get());
   EXPECT_EQ(drop_identity_slices(*graph), 2);
-  EXPECT_EQ(count_kind(*graph, "aten::slice"), 3);
+  EXPECT_EQ(test::count_kind(*graph, "aten::slice"), 3);
   const auto* first = graph->outputs()[0]->node()->input(0)->node()->input(0)->node();
   EXPECT_EQ(first->input(0), graph->inputs()[0]);  // %c now slices %x itself
 }
@@ -587,8 +581,8 @@ graph(%x : Tensor, %other : Tensor, %w : Tensor):
   return (%out))IR",
                       graph.get());
   EXPECT_EQ(fuse_residual_relus(*graph), 1);  // %a4 only: %y3 is also returned
-  EXPECT_EQ(count_kind(*graph, "seqattr::conv1d_direct_relu_residual"), 1);
-  EXPECT_EQ(count_kind(*graph, "aten::add"), 3);
+  EXPECT_EQ(test::count_kind(*graph, "seqattr::conv1d_direct_relu_residual"), 1);
+  EXPECT_EQ(test::count_kind(*graph, "aten::add"), 3);
 }
 
 TEST(DirectConvolutions, LeavesOtherConvolutionsAlone) {
@@ -610,7 +604,7 @@ graph(%x : Tensor, %w : Tensor):
   return (%out))IR",
                       graph.get());
   EXPECT_EQ(use_direct_convolutions(*graph), 1);
-  EXPECT_EQ(count_kind(*graph, "aten::conv1d"), 3);
+  EXPECT_EQ(test::count_kind(*graph, "aten::conv1d"), 3);
 }
 
 // --- the fused ReLU rule -----------------------------------------------------------------
@@ -683,13 +677,13 @@ TEST(ReluRescaleGrad, DeepLiftGraphFusesReluRules) {
   const auto model = Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU);
   const auto fused = deeplift::prepare_model(model);
   const auto& graph = *fused.model.module().get_method("forward").graph();
-  EXPECT_GT(count_kind(graph, "seqattr::deeplift_relu"), 0);
-  EXPECT_EQ(count_kind(graph, "aten::relu"), 0);
+  EXPECT_GT(test::count_kind(graph, "seqattr::deeplift_relu"), 0);
+  EXPECT_EQ(test::count_kind(graph, "aten::relu"), 0);
   const auto forced = deeplift::prepare_model(model, deeplift::Secants::FromDelta);
   ASSERT_TRUE(forced.carries_delta);
   const auto& delta_graph = *forced.model.module().get_method("forward").graph();
-  EXPECT_EQ(count_kind(delta_graph, "seqattr::deeplift_relu"), 0);
-  EXPECT_GT(count_kind(delta_graph, "seqattr::deeplift_rescale"), 0);
+  EXPECT_EQ(test::count_kind(delta_graph, "seqattr::deeplift_relu"), 0);
+  EXPECT_GT(test::count_kind(delta_graph, "seqattr::deeplift_rescale"), 0);
 }
 
 // seqattr::deeplift_relu_residual is aten::add(x, deeplift_relu(conv1d_direct(x, ...))) in one
@@ -734,8 +728,8 @@ TEST(ReluRescaleGrad, DeepLiftModelFusesResidualLayers) {
   auto ruled = deeplift::prepare_model(Model::load(source_path("tests/data/mini_bpnet.pt"), torch::kCPU));
   const auto runner = ruled.model.runner(1000);
   const auto& graph = *runner.get_method("forward").graph();
-  EXPECT_EQ(count_kind(graph, "seqattr::deeplift_relu_residual"), 4);
-  EXPECT_EQ(count_kind(graph, "aten::add"), 0);
+  EXPECT_EQ(test::count_kind(graph, "seqattr::deeplift_relu_residual"), 4);
+  EXPECT_EQ(test::count_kind(graph, "aten::add"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, Conv1dDirectTest, ::testing::Values(torch::kFloat32, torch::kFloat64),

@@ -49,4 +49,11 @@ inline std::vector<at::Tensor> output_tensors(const c10::IValue& out) {
   return list;
 }
 
+// How many nodes of `graph` (its top block) are of `kind` ("aten::relu").
+inline int count_kind(const torch::jit::Graph& graph, const std::string& kind) {
+  int n = 0;
+  for (const auto* node : graph.nodes()) n += node->kind().toQualString() == kind;
+  return n;
+}
+
 }  // namespace seqattr::test
