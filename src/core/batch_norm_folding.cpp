@@ -16,25 +16,6 @@ namespace {
 using torch::jit::Node;
 using torch::jit::Value;
 
-// The value of `value` where it is a graph constant or a chain of attribute reads from the
-// graph's `self` (its first input) into `module`; else none.
-std::optional<c10::IValue> known_value(const torch::jit::Module& module, const torch::jit::Graph& graph,
-                                       Value* value) {
-  if (auto constant = torch::jit::toIValue(value)) return constant;
-  std::vector<std::string> names;  // innermost attribute first
-  while (value->node()->kind() == c10::prim::GetAttr) {
-    names.push_back(value->node()->s(c10::attr::name));
-    value = value->node()->input(0);
-  }
-  if (names.empty() || value != graph.inputs().at(0)) return std::nullopt;
-  c10::IValue object = module._ivalue();
-  for (auto name = names.rbegin(); name != names.rend(); ++name) {
-    if (!object.isObject() || !object.toObjectRef().type()->hasAttribute(*name)) return std::nullopt;
-    object = object.toObjectRef().getAttr(*name);
-  }
-  return object;
-}
-
 // A defined tensor, None (undefined: `absent` allowed it), or not known.
 struct Operand {
   bool known = false;

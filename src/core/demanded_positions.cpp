@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/direct_convolutions.h"
+#include "core/model_graph.h"
 
 namespace seqattr {
 namespace {
@@ -67,22 +68,9 @@ std::optional<int64_t> constant_int(const Value* v) {
 // The tensor behind a frozen constant or a chain of attribute reads from `self`.
 std::optional<at::Tensor> tensor_value(const torch::jit::Module& module, const Graph& graph,
                                        const Value* v) {
-  if (const auto constant = torch::jit::toIValue(v); constant && constant->isTensor()) {
-    return constant->toTensor();
-  }
-  std::vector<std::string> names;
-  while (v->node()->kind() == c10::prim::GetAttr) {
-    names.push_back(v->node()->s(c10::attr::name));
-    v = v->node()->input(0);
-  }
-  if (names.empty() || v != graph.inputs().at(0)) return std::nullopt;
-  c10::IValue at = module._ivalue();
-  for (auto name = names.rbegin(); name != names.rend(); ++name) {
-    if (!at.isObject()) return std::nullopt;
-    at = at.toObject()->getAttr(*name);
-  }
-  if (!at.isTensor()) return std::nullopt;
-  return at.toTensor();
+  const auto value = known_value(module, graph, v);
+  if (!value || !value->isTensor()) return std::nullopt;
+  return value->toTensor();
 }
 
 class DemandedPositions {

@@ -99,6 +99,24 @@ ForwardGraph inlined_forward(const torch::jit::Module& module, Freezing freezing
   return out;
 }
 
+std::optional<c10::IValue> known_value(const torch::jit::Module& module,
+                                       const torch::jit::Graph& graph,
+                                       const torch::jit::Value* value) {
+  if (auto constant = torch::jit::toIValue(value)) return constant;
+  std::vector<std::string> names;  // innermost attribute first
+  while (value->node()->kind() == c10::prim::GetAttr) {
+    names.push_back(value->node()->s(c10::attr::name));
+    value = value->node()->input(0);
+  }
+  if (names.empty() || value != graph.inputs().at(0)) return std::nullopt;
+  c10::IValue object = module._ivalue();
+  for (auto name = names.rbegin(); name != names.rend(); ++name) {
+    if (!object.isObject() || !object.toObjectRef().type()->hasAttribute(*name)) return std::nullopt;
+    object = object.toObjectRef().getAttr(*name);
+  }
+  return object;
+}
+
 bool value_carries_tensors(const torch::jit::Value* value) {
   const auto& type = value->type();
   if (type->kind() == c10::TypeKind::TensorType) return true;

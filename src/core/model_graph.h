@@ -4,6 +4,7 @@
 #include <torch/script.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace seqattr {
@@ -39,6 +40,12 @@ int canonicalise_convolutions(torch::jit::Graph& graph);
 // input (the same storage, sizes and strides). Their backward allocated a zero-filled
 // gradient and copied into it. Returns how many were removed.
 int drop_identity_slices(torch::jit::Graph& graph);
+
+// The value of `value` in `graph` (the forward of `module`, whose first input is `self`) where
+// it is a constant or a chain of attribute reads from `self`; else none.
+std::optional<c10::IValue> known_value(const torch::jit::Module& module,
+                                       const torch::jit::Graph& graph,
+                                       const torch::jit::Value* value);
 
 // Whether a graph value is a tensor, or a list/tuple/optional holding tensors. Sizes, flags
 // and other scalars (even those read from an input tensor) are not.
