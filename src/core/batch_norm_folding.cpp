@@ -16,7 +16,8 @@ namespace {
 using torch::jit::Node;
 using torch::jit::Value;
 
-// A defined tensor, None (undefined: `absent` allowed it), or not known.
+// An operand's tensor: defined, or undefined for None where the operand may be None; `known`
+// false where its value is not known (or None where it may not be).
 struct Operand {
   bool known = false;
   at::Tensor tensor;

@@ -6,8 +6,9 @@
 namespace seqattr {
 
 // Replaces each aten::batch_norm (training a constant false) whose input is an aten::conv1d's
-// output used only there (and by shape reads), and whose weight, bias, running mean and variance are constants or
-// attributes of `module`, by that convolution with the folded weights and bias:
+// output read by nothing else (shape reads aside), and whose weight, bias, running mean and
+// variance are constants or attributes of `module`, by that convolution with the folded
+// weights and bias:
 //   s = weight / sqrt(running_var + eps),  W' = W * s (per output channel),
 //   b' = (b - running_mean) * s + bias,
 // computed in float64 and rounded once to the convolution's dtype, as graph constants (the

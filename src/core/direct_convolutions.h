@@ -23,10 +23,10 @@ int use_direct_convolutions(torch::jit::Graph& graph);
 bool only_read_by(torch::jit::Value* value, torch::jit::Node* user);
 
 // Replaces each seqattr::conv1d_direct whose only use is aten::relu (or relu_) by one
-// seqattr::conv1d_direct_relu (shape reads of the convolution read it instead): the same values
-// and gradients (up to the sign of zeros), and one
-// pass over the activations fewer each way. Run after the graph's own rewrites that look for
-// relus (DeepLIFT's rules): it hides them. Returns how many were fused.
+// seqattr::conv1d_direct_relu (shape reads of the convolution read it instead): the same
+// values and gradients (up to the sign of zeros), and one pass over the activations fewer each
+// way. Run after the graph's own rewrites that look for relus (DeepLIFT's rules): it hides
+// them. Returns how many were fused.
 int fuse_convolution_relus(torch::jit::Graph& graph);
 
 // Replaces each aten::add(x, y) (alpha 1, either order) where y = seqattr::conv1d_direct_relu(x,

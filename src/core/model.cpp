@@ -33,9 +33,8 @@ std::string message_without_backtrace(const std::exception& e) {
 
 // The module forward() runs on inputs of `length` positions: a copy of `module` whose 1-D
 // convolutions (eval batch norms folded in) are seqattr::conv1d_direct computing only the
-// positions its output reads, or
-// `module` itself where there are none to replace, where --convolutions aten asks so, or where
-// its forward cannot be inlined (it then runs as saved).
+// positions its output reads, or `module` itself where there are none to replace, where
+// --convolutions aten asks so, or where its forward cannot be inlined (it then runs as saved).
 torch::jit::Module runnable(const torch::jit::Module& module, const std::string& path,
                             int64_t length, const Model::GraphPass& convolution_pass) {
   if (convolution_kernels() != ConvolutionKernels::Direct) return module;
