@@ -2,9 +2,9 @@
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/fold_conv_bn.h>
 
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "core/direct_convolutions.h"
@@ -16,24 +16,17 @@ namespace {
 using torch::jit::Node;
 using torch::jit::Value;
 
-// An operand's tensor: defined, or undefined for None where the operand may be None; `known`
-// false where its value is not known (or None where it may not be).
-struct Operand {
-  bool known = false;
-  at::Tensor tensor;
-};
-
-Operand tensor_operand(const torch::jit::Module& module, const torch::jit::Graph& graph,
-                       Value* value, bool may_be_none) {
+// The tensor an operand holds (undefined for None), or none where it is not known.
+std::optional<at::Tensor> known_tensor(const torch::jit::Module& module,
+                                       const torch::jit::Graph& graph, Value* value) {
   const auto known = known_value(module, graph, value);
-  if (!known) return {};
-  if (known->isNone()) return {may_be_none, at::Tensor()};
-  if (!known->isTensor()) return {};
-  return {true, known->toTensor()};
+  if (!known || !(known->isNone() || known->isTensor())) return std::nullopt;
+  return known->isNone() ? at::Tensor() : known->toTensor();
 }
 
 // The folded (weight, bias) of `conv` followed by `norm`, or none where an operand is not
-// known or the shapes do not fit.
+// known or the shapes do not fit. LibTorch's own fold (torch/nn/utils/fusion.py's), given
+// float64 operands (None as zero bias, unit scale), rounded once to the weight's dtype.
 std::optional<std::pair<at::Tensor, at::Tensor>> folded(const torch::jit::Module& module,
                                                         const torch::jit::Graph& graph,
                                                         Node* conv, Node* norm) {
@@ -42,32 +35,34 @@ std::optional<std::pair<at::Tensor, at::Tensor>> folded(const torch::jit::Module
   if (!training || !training->isBool() || training->toBool() || !eps || !eps->isDouble()) {
     return std::nullopt;
   }
-  const auto weight = tensor_operand(module, graph, conv->namedInput("weight"), false);
-  const auto bias = tensor_operand(module, graph, conv->namedInput("bias"), true);
-  const auto gamma = tensor_operand(module, graph, norm->namedInput("weight"), true);
-  const auto beta = tensor_operand(module, graph, norm->namedInput("bias"), true);
-  const auto mean = tensor_operand(module, graph, norm->namedInput("running_mean"), false);
-  const auto var = tensor_operand(module, graph, norm->namedInput("running_var"), false);
-  for (const auto* operand : {&weight, &bias, &gamma, &beta, &mean, &var}) {
-    if (!operand->known) return std::nullopt;
-  }
-  const auto& w = weight.tensor;
-  if (w.dim() != 3 || !w.is_floating_point()) return std::nullopt;
+  const auto weight = known_tensor(module, graph, conv->namedInput("weight"));
+  const auto bias = known_tensor(module, graph, conv->namedInput("bias"));
+  const auto gamma = known_tensor(module, graph, norm->namedInput("weight"));
+  const auto beta = known_tensor(module, graph, norm->namedInput("bias"));
+  const auto mean = known_tensor(module, graph, norm->namedInput("running_mean"));
+  const auto var = known_tensor(module, graph, norm->namedInput("running_var"));
+  if (!weight || !bias || !gamma || !beta || !mean || !var) return std::nullopt;
+  const auto& w = *weight;
+  if (!w.defined() || w.dim() != 3 || !w.is_floating_point()) return std::nullopt;
+  if (!mean->defined() || !var->defined()) return std::nullopt;
   const int64_t channels = w.size(0);
-  const auto per_channel = [channels](const at::Tensor& t) {
-    return !t.defined() || (t.dim() == 1 && t.size(0) == channels);
-  };
-  for (const auto& t : {bias.tensor, gamma.tensor, beta.tensor, mean.tensor, var.tensor}) {
-    if (!per_channel(t)) return std::nullopt;
+  for (const auto& t : {*bias, *gamma, *beta, *mean, *var}) {
+    if (t.defined() && (t.dim() != 1 || t.size(0) != channels)) return std::nullopt;
   }
-  const auto f64 = [](const at::Tensor& t) { return t.detach().to(at::kDouble); };
-  auto scale = (f64(var.tensor) + eps->toDouble()).rsqrt();
-  if (gamma.tensor.defined()) scale = scale * f64(gamma.tensor);
-  auto shift = bias.tensor.defined() ? f64(bias.tensor) - f64(mean.tensor) : -f64(mean.tensor);
-  shift = shift * scale;
-  if (beta.tensor.defined()) shift = shift + f64(beta.tensor);
-  return std::make_pair((f64(w) * scale.view({channels, 1, 1})).to(w.scalar_type()),
-                        shift.to(w.scalar_type()));
+  const auto options = w.options().dtype(at::kDouble);
+  const auto f64 = [&](const at::Tensor& t, double absent) {
+    return t.defined() ? t.detach().to(at::kDouble) : at::full({channels}, absent, options);
+  };
+  torch::jit::ConvBNParameters p;
+  p.conv_w = w.detach().to(at::kDouble);
+  p.conv_b = f64(*bias, 0.0);
+  p.bn_rm = f64(*mean, 0.0);
+  p.bn_rv = f64(*var, 1.0);
+  p.bn_eps = eps->toDouble();
+  p.bn_w = f64(*gamma, 1.0);
+  p.bn_b = f64(*beta, 0.0);
+  const auto [new_w, new_b] = torch::jit::computeUpdatedConvWeightAndBias(p);
+  return std::make_pair(new_w.to(w.scalar_type()), new_b.to(w.scalar_type()));
 }
 
 }  // namespace

@@ -11,11 +11,13 @@ namespace seqattr {
 // weights and bias:
 //   s = weight / sqrt(running_var + eps),  W' = W * s (per output channel),
 //   b' = (b - running_mean) * s + bias,
-// computed in float64 and rounded once to the convolution's dtype, as graph constants (the
-// module's own attributes stay as they are: a convolution module used elsewhere keeps its
-// weights there). The same function; float32 results differ from the two separate ops by
+// computed in float64 by LibTorch's torch::jit::computeUpdatedConvWeightAndBias and rounded
+// once to the convolution's dtype, as graph constants (the module's own attributes stay as
+// they are: a convolution module used elsewhere keeps its weights there). The same function; float32 results differ from the two separate ops by
 // rounding. A relu after the batch norm then fuses with the convolution, and the batch norm's
 // forward and backward passes over the activations are gone. Returns how many were folded.
+// (LibTorch's FoldFrozenConvBatchnorm pass does this only on frozen graphs; Model's keeps its
+// parameters as attributes, core/model_graph.h, so that aten::detach survives.)
 int fold_batch_norms(const torch::jit::Module& module, torch::jit::Graph& graph);
 
 }  // namespace seqattr

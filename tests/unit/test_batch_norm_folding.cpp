@@ -77,5 +77,30 @@ TEST(BatchNormFolding, ModelAgreesWithTheUnfoldedModelInFloat64) {
   EXPECT_LE((grad32.to(torch::kFloat64) - grad64).abs().max().item<double>(), 1e-5 * grad_scale);
 }
 
+// A convolution without bias and a batch norm without affine parameters (None operands: zero
+// bias, unit scale).
+TEST(BatchNormFolding, FoldsNormsWithoutBiasOrAffineParameters) {
+  torch::manual_seed(73);
+  torch::jit::Module module("Plain");
+  module.register_parameter("w", torch::randn({8, 4, 3}), false);
+  module.register_buffer("mean", torch::randn({8}));
+  module.register_buffer("var", torch::rand({8}) + 0.2);
+  module.define(R"JIT(
+def forward(self, x):
+    h = torch.batch_norm(torch.conv1d(x, self.w, None, padding=1), None, None, self.mean, self.var, False, 0.1, 1e-5, False)
+    return torch.relu(h).mean(dim=2)
+)JIT");
+  module.eval();
+  auto forward = inlined_forward(module, Freezing::KeepAttributes);
+  EXPECT_EQ(fold_batch_norms(forward.module, *forward.graph), 1);
+  const auto x = torch::one_hot(torch::randint(0, 4, {2, 50}), 4).permute({0, 2, 1}).to(torch::kFloat32);
+  torch::NoGradGuard no_grad;
+  const auto got = forward.module.forward({x}).toTensor();
+  auto exact = module.clone();
+  exact.to(torch::kFloat64);
+  const auto y64 = exact.forward({x.to(torch::kFloat64)}).toTensor();
+  EXPECT_LE((got.to(torch::kFloat64) - y64).abs().max().item<double>(), 1e-5 * y64.abs().max().item<double>());
+}
+
 }  // namespace
 }  // namespace seqattr
